@@ -1,0 +1,55 @@
+//! Command-line glue: parse arguments (clap), run a command, map the outcome to an exit code.
+//! Every flag is defined once, with its help, in [`args`].
+
+pub mod args;
+mod dump_cmd;
+mod rules_cmd;
+mod scan_cmd;
+
+use clap::Parser;
+
+/// Exit code: complete scan, nothing found.
+pub const EXIT_CLEAN: i32 = 0;
+/// Exit code: complete scan, at least one hit.
+pub const EXIT_HITS: i32 = 1;
+/// Exit code: usage error, no usable rules, or an output that could not be written.
+pub const EXIT_ERROR: i32 = 2;
+/// Exit code: partial scan: some input (an event log, a chunk, a record, a rule) could not be
+/// read; everything readable was scanned and reported.
+pub const EXIT_PARTIAL: i32 = 3;
+
+/// Parse the command line, run, and return the exit code.
+pub fn main() -> i32 {
+    let cli = match args::Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                EXIT_ERROR
+            } else {
+                EXIT_CLEAN
+            };
+        }
+    };
+    if let Some(n) = cli.threads {
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build_global();
+    }
+    let result = match cli.command {
+        args::Command::Scan(a) => scan_cmd::run(*a),
+        args::Command::Dump(a) => dump_cmd::run(a),
+        args::Command::Rules(args::RulesCommand::Check(a)) => rules_cmd::check(a),
+        args::Command::Samples(a) => crate::evtxgen::samples::run_cli(&a.out),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!(
+                "evtxscan: error: {}",
+                crate::util::sanitize::for_terminal(&format!("{e:#}"))
+            );
+            EXIT_ERROR
+        }
+    }
+}

@@ -1,0 +1,123 @@
+//! `evtxscan scan`: load rules, scan, write the timeline, reports and summary.
+
+use super::args::{Format, ScanArgs};
+use super::{EXIT_CLEAN, EXIT_ERROR, EXIT_HITS, EXIT_PARTIAL};
+use crate::report::{self, filter::HitFilter, ReportContext};
+use crate::rules::{self, LoadOptions};
+use crate::scan::{scan, Progress, ScanOptions};
+use anyhow::Context;
+use std::io::IsTerminal;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Run a scan; returns the exit code.
+pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
+    let filter = HitFilter::from_args(&args)?;
+    let load_opts = LoadOptions {
+        placeholders: args.placeholders.clone(),
+    };
+    let loaded = rules::load(&args.rules, &load_opts);
+    for v in loaded
+        .verdicts
+        .iter()
+        .filter(|v| v.status == rules::RuleStatus::Rejected)
+    {
+        if !args.quiet {
+            eprintln!(
+                "evtxscan: rule not loaded: {}{}: {}",
+                crate::util::sanitize::for_terminal(&v.path.to_string_lossy()),
+                if v.title.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", crate::util::sanitize::for_terminal(&v.title))
+                },
+                crate::util::sanitize::for_terminal(&v.reason)
+            );
+        }
+    }
+    let rules_rejected = loaded.rejected();
+    let rules: Vec<_> = loaded
+        .rules
+        .into_iter()
+        .filter(|r| filter.keeps_rule(r.info()))
+        .collect();
+    if rules.is_empty() {
+        eprintln!("evtxscan: error: no rules to run (none loaded, or all filtered out)");
+        return Ok(EXIT_ERROR);
+    }
+    let options = ScanOptions {
+        read: crate::read::ReadOptions {
+            recover: args.recover,
+            ..Default::default()
+        },
+        file_timeout: Duration::from_secs(args.file_timeout.max(1)),
+        indexed: !args.no_index,
+        timing: args.stats,
+    };
+    let progress = Arc::new(Progress::default());
+    let show_progress = !args.quiet && std::io::stderr().is_terminal();
+    let bar =
+        show_progress.then(|| report::progress::ProgressDisplay::start(Arc::clone(&progress)));
+    let result = scan(&args.paths, rules.clone(), &options, progress);
+    if let Some(bar) = bar {
+        bar.finish();
+    }
+    let hits = report::timeline::prepare(result.hits.clone(), &filter);
+    let ctx = ReportContext {
+        rules: &rules,
+        result: &result,
+        hits: &hits,
+        rules_rejected,
+        verdicts: &loaded.verdicts,
+    };
+
+    match args.format {
+        Format::Table if args.output.is_none() => {
+            let color = std::io::stdout().is_terminal();
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            report::table::write(&mut out, &hits, color)?;
+        }
+        format => {
+            let write = |w: &mut dyn std::io::Write| {
+                report::timeline::write(w, format, &hits, args.timesketch)
+            };
+            match &args.output {
+                Some(path) => report::atomic::write_file(path, |w| write(w))
+                    .with_context(|| format!("writing {}", path.display()))?,
+                None => {
+                    let stdout = std::io::stdout();
+                    let mut out = stdout.lock();
+                    write(&mut out)?;
+                }
+            }
+        }
+    }
+    if let Some(path) = &args.navigator {
+        report::atomic::write_file(path, |w| report::navigator::write(w, &hits))
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    for path in &args.report {
+        report::incident::write(path, &ctx)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    if let Some(path) = &args.coverage {
+        report::atomic::write_file(path, |w| report::summary::write_coverage_json(w, &result))
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    if !args.quiet {
+        let stderr = std::io::stderr();
+        let mut err = stderr.lock();
+        report::summary::write(&mut err, &ctx, std::io::stderr().is_terminal())?;
+        if args.stats {
+            report::summary::write_stats(&mut err, &ctx)?;
+        }
+    }
+    Ok(if result.is_partial() || rules_rejected > 0 {
+        EXIT_PARTIAL
+    } else if hits.is_empty() {
+        EXIT_CLEAN
+    } else {
+        EXIT_HITS
+    })
+}

@@ -1,0 +1,3 @@
+//! Writes EVTX files (placeholder until the writer lands).
+
+pub mod samples;

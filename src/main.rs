@@ -1,0 +1,5 @@
+//! The `evtxscan` command: see `evtxscan --help`.
+
+fn main() {
+    std::process::exit(evtxscan::cli::main());
+}

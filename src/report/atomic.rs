@@ -1,0 +1,54 @@
+//! Output files are written to a temporary name beside the target and renamed when complete,
+//! so an interrupted run never leaves a half-written file that looks complete.
+
+use std::io::{BufWriter, Write};
+use std::path::Path;
+
+/// Write `path` through `body`; the file appears only if `body` succeeds.
+pub fn write_file(
+    path: &Path,
+    body: impl FnOnce(&mut (dyn Write + Send)) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "out".into());
+    let tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".partial")
+        .tempfile_in(&dir)?;
+    {
+        let mut w = BufWriter::new(tmp.as_file());
+        body(&mut w)?;
+        w.flush()?;
+    }
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn failed_body_leaves_no_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("out.csv");
+        let r = super::write_file(&target, |w| {
+            w.write_all(b"partial")?;
+            Err(std::io::Error::other("interrupted"))
+        });
+        assert!(r.is_err());
+        assert!(!target.exists());
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "temporary file left behind"
+        );
+        super::write_file(&target, |w| w.write_all(b"done")).unwrap();
+        assert_eq!(std::fs::read(&target).unwrap(), b"done");
+    }
+}

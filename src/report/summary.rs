@@ -1,0 +1,146 @@
+//! The summary on standard error, the `--stats` timings, and the coverage JSON.
+
+use super::ReportContext;
+use crate::scan::ScanResult;
+use crate::util::sanitize::for_terminal;
+use std::collections::BTreeMap;
+use std::io::Write;
+
+/// Files scanned/skipped/damaged, records, rules, hits per level, rule and computer.
+pub fn write(w: &mut dyn Write, ctx: &ReportContext<'_>, _color: bool) -> std::io::Result<()> {
+    let r = ctx.result;
+    let damaged: Vec<_> = r.files.iter().filter(|f| f.is_damaged()).collect();
+    writeln!(w, "── summary ──")?;
+    writeln!(
+        w,
+        "files: {} event logs scanned ({:.1} MB), {} skipped (not EVTX or unreadable), {} damaged, {} missing paths",
+        r.files.len(),
+        r.discovery.total_bytes() as f64 / 1e6,
+        r.discovery.skipped.len(),
+        damaged.len(),
+        r.discovery.missing.len()
+    )?;
+    let failed: u64 = r.files.iter().map(|f| f.records_failed).sum();
+    let recovered: u64 = r.files.iter().map(|f| f.records_recovered).sum();
+    writeln!(
+        w,
+        "records: {} read, {} unreadable, {} carved; {:.2} s",
+        r.records(),
+        failed,
+        recovered,
+        r.elapsed.as_secs_f64()
+    )?;
+    writeln!(
+        w,
+        "rules: {} loaded, {} rejected",
+        ctx.rules.len(),
+        ctx.rules_rejected
+    )?;
+    for f in &damaged {
+        let c = f.chunk_counts();
+        writeln!(
+            w,
+            "  damaged: {}: chunks ok {} damaged {} unreadable {} zeroed {} truncated {}; records read {} failed {}{}{}",
+            for_terminal(&f.path.to_string_lossy()),
+            c.ok,
+            c.damaged,
+            c.unreadable,
+            c.zeroed,
+            c.truncated,
+            f.records_read,
+            f.records_failed,
+            if f.timed_out { "; stopped by watchdog" } else { "" },
+            f.fatal.as_deref().map(|m| format!("; {}", for_terminal(m))).unwrap_or_default()
+        )?;
+    }
+    for p in &r.discovery.missing {
+        writeln!(w, "  missing: {}", for_terminal(&p.to_string_lossy()))?;
+    }
+    let mut by_level: BTreeMap<_, u64> = BTreeMap::new();
+    let mut by_rule: BTreeMap<String, u64> = BTreeMap::new();
+    let mut by_computer: BTreeMap<String, u64> = BTreeMap::new();
+    for h in ctx.hits {
+        *by_level.entry(std::cmp::Reverse(h.rule.level)).or_default() += 1;
+        *by_rule.entry(h.rule.title.clone()).or_default() += 1;
+        *by_computer.entry(h.event.computer.to_string()).or_default() += 1;
+    }
+    writeln!(w, "hits: {}", ctx.hits.len())?;
+    for (l, n) in &by_level {
+        writeln!(w, "  {:<13} {n}", l.0.as_str())?;
+    }
+    if !by_rule.is_empty() {
+        writeln!(w, "hits per rule:")?;
+        let mut rules: Vec<_> = by_rule.into_iter().collect();
+        rules.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        for (t, n) in rules {
+            writeln!(w, "  {n:>7}  {}", for_terminal(&t))?;
+        }
+        writeln!(w, "hits per computer:")?;
+        for (c, n) in by_computer {
+            writeln!(w, "  {n:>7}  {}", for_terminal(&c))?;
+        }
+    }
+    Ok(())
+}
+
+/// Per-file and per-rule time (`--stats`), slowest first.
+pub fn write_stats(w: &mut dyn Write, ctx: &ReportContext<'_>) -> std::io::Result<()> {
+    let r = ctx.result;
+    let mut files: Vec<_> = r.files.iter().zip(&r.file_millis).collect();
+    files.sort_by(|a, b| b.1.cmp(a.1));
+    writeln!(w, "slowest files (ms, records):")?;
+    for (f, ms) in files.iter().take(15) {
+        writeln!(
+            w,
+            "  {ms:>8}  {:>9}  {}",
+            f.records_read,
+            for_terminal(&f.path.to_string_lossy())
+        )?;
+    }
+    let mut rules = r.rule_timings.clone();
+    rules.sort_by_key(|t| std::cmp::Reverse(t.nanos));
+    writeln!(w, "slowest rules (ms, events checked):")?;
+    for t in rules.iter().take(25) {
+        let title = ctx
+            .rules
+            .get(t.rule)
+            .map(|r| r.info().title.clone())
+            .unwrap_or_default();
+        writeln!(
+            w,
+            "  {:>8.1}  {:>9}  {}",
+            t.nanos as f64 / 1e6,
+            t.checked,
+            for_terminal(&title)
+        )?;
+    }
+    Ok(())
+}
+
+/// The per-file coverage as JSON: one object per file with chunk and record counts.
+pub fn write_coverage_json(w: &mut dyn Write, r: &ScanResult) -> std::io::Result<()> {
+    let files: Vec<_> = r
+        .files
+        .iter()
+        .map(|f| {
+            let mut v = serde_json::to_value(f).unwrap_or_default();
+            v["chunks"] = serde_json::to_value(f.chunk_counts()).unwrap_or_default();
+            v["damaged"] = serde_json::Value::Bool(f.is_damaged());
+            v
+        })
+        .collect();
+    let skipped: Vec<_> = r
+        .discovery
+        .skipped
+        .iter()
+        .map(|s| serde_json::json!({"path": s.path.to_string_lossy(), "reason": s.reason}))
+        .collect();
+    let doc = serde_json::json!({
+        "files": files,
+        "skipped": skipped,
+        "missing": r.discovery.missing.iter().map(|p| p.to_string_lossy()).collect::<Vec<_>>(),
+        "partial": r.is_partial(),
+    });
+    serde_json::to_writer_pretty(&mut *w, &doc)?;
+    w.write_all(b"\n")
+}

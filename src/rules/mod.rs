@@ -1,0 +1,216 @@
+//! Detection rules of every language behind one interface.
+//!
+//! A rule language is a submodule that turns rule files into [`Rule`]s: `sigma` (SigmaHQ YAML)
+//! and `spl` (Splunk security_content detections). The loader ([`load`]) looks at each file's
+//! content to decide which language reads it, so `--rules` takes any mix of files and folders.
+//! The scanner only sees [`Rule`]: which events a rule wants ([`Scope`]), a per-event check
+//! ([`Rule::check`]) and a final step ([`Rule::finish`]) that turns the matched events into
+//! [`Hit`]s (one per event for Sigma; grouped rows for `stats` or correlations).
+
+pub mod bundled;
+pub mod loader;
+pub mod sigma;
+pub mod spl;
+
+pub use loader::{load, LoadOptions, LoadReport, RuleStatus, RuleVerdict};
+
+use crate::event::Event;
+use crate::hit::Hit;
+use serde::Serialize;
+use std::path::PathBuf;
+
+/// The rule language a rule was written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum EngineKind {
+    /// A Sigma rule.
+    Sigma,
+    /// A Splunk security_content detection (SPL).
+    Splunk,
+}
+
+impl EngineKind {
+    /// The lower-case name used in outputs.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            EngineKind::Sigma => "sigma",
+            EngineKind::Splunk => "splunk",
+        }
+    }
+}
+
+/// Severity, ordered from least to most severe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// Informational.
+    #[default]
+    Informational,
+    /// Low.
+    Low,
+    /// Medium.
+    Medium,
+    /// High.
+    High,
+    /// Critical.
+    Critical,
+}
+
+impl Level {
+    /// Parse a level name (Sigma names; `info` is accepted).
+    pub fn parse(s: &str) -> Option<Level> {
+        Some(match s.trim().to_ascii_lowercase().as_str() {
+            "informational" | "info" => Level::Informational,
+            "low" => Level::Low,
+            "medium" => Level::Medium,
+            "high" => Level::High,
+            "critical" => Level::Critical,
+            _ => return None,
+        })
+    }
+
+    /// The lower-case name.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Level::Informational => "informational",
+            Level::Low => "low",
+            Level::Medium => "medium",
+            Level::High => "high",
+            Level::Critical => "critical",
+        }
+    }
+}
+
+/// What a report says about a rule: identity, severity and ATT&CK tags.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct RuleInfo {
+    /// The rule's id (Sigma `id`, Splunk `id`); the title when the rule has none.
+    pub id: String,
+    /// Title (Sigma `title`, Splunk `name`).
+    pub title: String,
+    /// Severity.
+    pub level: Level,
+    /// Status (`stable`, `test`, `experimental`, `production`, ...), lower case; empty if unset.
+    pub status: String,
+    /// The language the rule was written in.
+    pub engine: Option<EngineKind>,
+    /// ATT&CK technique ids, upper case (`T1059.001`).
+    pub techniques: Vec<String>,
+    /// ATT&CK tactic names, lower case with dashes (`command-and-control`).
+    pub tactics: Vec<String>,
+    /// All tags as written.
+    pub tags: Vec<String>,
+    /// Description.
+    pub description: String,
+    /// Author.
+    pub author: String,
+    /// Known false positives.
+    pub falsepositives: Vec<String>,
+    /// The file the rule came from (`bundled:NAME` for embedded rules).
+    pub path: PathBuf,
+}
+
+/// Which events a rule can match. Dispatch offers a rule only the events of its scope.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Scope {
+    /// Alternatives (OR). An empty list means every event.
+    pub any_of: Vec<SourceFilter>,
+}
+
+impl Scope {
+    /// A scope that lets every event through.
+    pub fn everything() -> Scope {
+        Scope { any_of: Vec::new() }
+    }
+
+    /// Whether an event is in scope.
+    pub fn admits(&self, event: &Event) -> bool {
+        self.any_of.is_empty() || self.any_of.iter().any(|f| f.admits(event))
+    }
+}
+
+/// One log-source alternative: channel and/or provider and/or event ids. Unset parts match all.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SourceFilter {
+    /// Channels (case-insensitive); empty means any.
+    pub channels: Vec<String>,
+    /// Providers (case-insensitive); empty means any.
+    pub providers: Vec<String>,
+    /// Event ids; empty means any.
+    pub event_ids: Vec<u32>,
+}
+
+impl SourceFilter {
+    /// Whether an event matches this alternative.
+    pub fn admits(&self, event: &Event) -> bool {
+        (self.channels.is_empty()
+            || self
+                .channels
+                .iter()
+                .any(|c| c.eq_ignore_ascii_case(&event.channel)))
+            && (self.providers.is_empty()
+                || self
+                    .providers
+                    .iter()
+                    .any(|p| p.eq_ignore_ascii_case(&event.provider)))
+            && (self.event_ids.is_empty() || self.event_ids.contains(&event.event_id))
+    }
+}
+
+/// A literal a rule needs: the rule can only match an event where `field` (or any field when
+/// `None`) contains `needle`, compared case-insensitively. Used by dispatch to skip rules.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Needle {
+    /// The field that must contain the needle; `None` for any value of the event.
+    pub field: Option<String>,
+    /// The literal, lower case.
+    pub needle: String,
+}
+
+/// What one event contributed to a rule: the event's identity and the fields the rule kept.
+#[derive(Debug, Clone)]
+pub struct EventMatch {
+    /// Provenance and System values of the matched event.
+    pub event: crate::hit::EventRef,
+    /// Key fields of the event for the report (see [`Event::key_fields`]).
+    pub fields: Vec<(String, String)>,
+    /// Values a stateful rule needs in `finish` (group-by values, `stats` inputs); empty for
+    /// stateless rules.
+    pub state: Vec<(String, String)>,
+}
+
+impl EventMatch {
+    /// A match carrying the event's key fields and no extra state.
+    pub fn of(event: &Event) -> EventMatch {
+        EventMatch {
+            event: crate::hit::EventRef::of(event),
+            fields: event.key_fields(),
+            state: Vec::new(),
+        }
+    }
+}
+
+/// A compiled rule of any language.
+pub trait Rule: Send + Sync {
+    /// The rule's identity and metadata.
+    fn info(&self) -> &std::sync::Arc<RuleInfo>;
+    /// The events the rule can match.
+    fn scope(&self) -> &Scope;
+    /// Literals of which at least one must occur for the rule to match (`None`: no such set).
+    fn needles(&self) -> Option<Vec<Needle>> {
+        None
+    }
+    /// Check one event; `Some` when it passes the rule's per-event part.
+    fn check(&self, event: &Event) -> Option<EventMatch>;
+    /// Whether `finish` aggregates (so matches must be kept until the end of the scan).
+    fn aggregates(&self) -> bool {
+        false
+    }
+    /// Turn the rule's matches (in any order) into hits.
+    fn finish(&self, matches: Vec<EventMatch>) -> Vec<Hit> {
+        matches
+            .into_iter()
+            .map(|m| Hit::from_match(self.info(), m))
+            .collect()
+    }
+}

@@ -1,0 +1,311 @@
+//! The pipeline, end to end: discover → read → normalize → dispatch → detect → collect.
+//!
+//! Files are read in parallel on the rayon pool (and the chunks of a file in parallel within it).
+//! Each chunk's events go through dispatch to the rules that can match them; matches are
+//! gathered per rule, and when every file is done each rule's `finish` turns its matches into
+//! hits. A watchdog thread watches every file being read: a file that makes no progress for
+//! `file_timeout` is cancelled, and if its thread does not come back the scan finishes without
+//! it, reporting the file as timed out.
+
+use crate::discover::{discover, Discovery};
+use crate::dispatch::Dispatcher;
+use crate::event::Event;
+use crate::hit::Hit;
+use crate::read::{read_log, FileControl, FileReport, ReadOptions};
+use crate::rules::{EventMatch, Rule};
+use rayon::prelude::*;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How to scan.
+#[derive(Debug, Clone)]
+pub struct ScanOptions {
+    /// Reader options.
+    pub read: ReadOptions,
+    /// A file that makes no progress for this long is stopped and reported.
+    pub file_timeout: Duration,
+    /// Use the dispatch index and pre-filters (off only to test that they change nothing).
+    pub indexed: bool,
+    /// Measure time per file and per rule (`--stats`).
+    pub timing: bool,
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        ScanOptions {
+            read: ReadOptions::default(),
+            file_timeout: Duration::from_secs(120),
+            indexed: true,
+            timing: false,
+        }
+    }
+}
+
+/// Live counters for a progress display.
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Files finished.
+    pub files_done: AtomicU64,
+    /// Bytes of finished files.
+    pub bytes_done: AtomicU64,
+    /// Records read.
+    pub records: AtomicU64,
+    /// Events that matched a rule.
+    pub matches: AtomicU64,
+}
+
+/// Time spent per rule (`--stats`).
+#[derive(Debug, Clone)]
+pub struct RuleTiming {
+    /// The rule's index in the rule list.
+    pub rule: usize,
+    /// Events checked.
+    pub checked: u64,
+    /// Time spent checking, in nanoseconds.
+    pub nanos: u64,
+}
+
+/// Everything a scan found.
+pub struct ScanResult {
+    /// What discovery found and skipped.
+    pub discovery: Discovery,
+    /// Coverage per file, in discovery order.
+    pub files: Vec<FileReport>,
+    /// Every hit, unsorted.
+    pub hits: Vec<Hit>,
+    /// Time per file in milliseconds (with `timing`).
+    pub file_millis: Vec<u64>,
+    /// Time per rule (with `timing`).
+    pub rule_timings: Vec<RuleTiming>,
+    /// Wall time of the scan.
+    pub elapsed: Duration,
+}
+
+impl ScanResult {
+    /// Total records read.
+    pub fn records(&self) -> u64 {
+        self.files.iter().map(|f| f.records_read).sum()
+    }
+
+    /// Whether some input could not be read (a partial scan).
+    pub fn is_partial(&self) -> bool {
+        !self.discovery.missing.is_empty() || self.files.iter().any(FileReport::is_damaged)
+    }
+}
+
+/// A file's coverage and the milliseconds it took.
+type TimedReport = (FileReport, u64);
+
+struct Shared {
+    matches: Vec<Mutex<Vec<EventMatch>>>,
+    timing: Option<Vec<(AtomicU64, AtomicU64)>>,
+}
+
+/// Discover and scan `paths` with `rules`.
+pub fn scan(
+    paths: &[PathBuf],
+    rules: Vec<Arc<dyn Rule>>,
+    options: &ScanOptions,
+    progress: Arc<Progress>,
+) -> ScanResult {
+    let started = Instant::now();
+    let discovery = discover(paths);
+    let dispatcher = Arc::new(Dispatcher::new(rules, options.indexed));
+    let n_rules = dispatcher.rules().len();
+    let shared = Arc::new(Shared {
+        matches: (0..n_rules).map(|_| Mutex::new(Vec::new())).collect(),
+        timing: options.timing.then(|| {
+            (0..n_rules)
+                .map(|_| (AtomicU64::new(0), AtomicU64::new(0)))
+                .collect()
+        }),
+    });
+    let logs = discovery.logs.clone();
+    let controls: Arc<Vec<Arc<FileControl>>> = Arc::new(
+        logs.iter()
+            .map(|_| Arc::new(FileControl::default()))
+            .collect(),
+    );
+    let reports: Arc<Mutex<Vec<Option<TimedReport>>>> =
+        Arc::new(Mutex::new(vec![None; logs.len()]));
+    let active: Arc<Mutex<Vec<bool>>> = Arc::new(Mutex::new(vec![false; logs.len()]));
+
+    let (done_tx, done_rx) = crossbeam_channel::bounded::<()>(1);
+    {
+        let (dispatcher, shared, controls, reports, active, progress) = (
+            Arc::clone(&dispatcher),
+            Arc::clone(&shared),
+            Arc::clone(&controls),
+            Arc::clone(&reports),
+            Arc::clone(&active),
+            Arc::clone(&progress),
+        );
+        let read_opts = options.read.clone();
+        let timing = options.timing;
+        std::thread::spawn(move || {
+            logs.par_iter().enumerate().for_each(|(i, log)| {
+                active.lock().unwrap_or_else(|e| e.into_inner())[i] = true;
+                let t0 = Instant::now();
+                let sink =
+                    |events: Vec<Event>| detect_batch(&events, &dispatcher, &shared, &progress);
+                let report = read_log(log, &read_opts, &controls[i], &sink);
+                let ms = if timing {
+                    t0.elapsed().as_millis() as u64
+                } else {
+                    0
+                };
+                progress.files_done.fetch_add(1, Ordering::Relaxed);
+                progress.bytes_done.fetch_add(log.size, Ordering::Relaxed);
+                reports.lock().unwrap_or_else(|e| e.into_inner())[i] = Some((report, ms));
+                active.lock().unwrap_or_else(|e| e.into_inner())[i] = false;
+            });
+            let _ = done_tx.send(());
+        });
+    }
+    watch(&done_rx, &controls, &active, options.file_timeout);
+
+    let mut files = Vec::with_capacity(discovery.logs.len());
+    let mut file_millis = Vec::new();
+    {
+        let mut reports = reports.lock().unwrap_or_else(|e| e.into_inner());
+        for (i, slot) in reports.iter_mut().enumerate() {
+            match slot.take() {
+                Some((r, ms)) => {
+                    files.push(r);
+                    file_millis.push(ms);
+                }
+                None => {
+                    let log = &discovery.logs[i];
+                    let mut r = FileReport::new(&log.path, log.size);
+                    r.timed_out = true;
+                    r.fatal =
+                        Some("the reader stopped responding on this file; it was abandoned".into());
+                    files.push(r);
+                    file_millis.push(0);
+                }
+            }
+        }
+    }
+    let mut hits = Vec::new();
+    for (i, rule) in dispatcher.rules().iter().enumerate() {
+        let matches =
+            std::mem::take(&mut *shared.matches[i].lock().unwrap_or_else(|e| e.into_inner()));
+        if matches.is_empty() && !rule.aggregates() {
+            continue;
+        }
+        hits.extend(rule.finish(matches));
+    }
+    let rule_timings = shared
+        .timing
+        .as_ref()
+        .map(|t| {
+            t.iter()
+                .enumerate()
+                .map(|(rule, (c, n))| RuleTiming {
+                    rule,
+                    checked: c.load(Ordering::Relaxed),
+                    nanos: n.load(Ordering::Relaxed),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    ScanResult {
+        discovery,
+        files,
+        hits,
+        file_millis,
+        rule_timings,
+        elapsed: started.elapsed(),
+    }
+}
+
+/// Run the rules on one chunk's events and keep the matches.
+fn detect_batch(events: &[Event], dispatcher: &Dispatcher, shared: &Shared, progress: &Progress) {
+    progress
+        .records
+        .fetch_add(events.len() as u64, Ordering::Relaxed);
+    let mut found: Vec<(usize, EventMatch)> = Vec::new();
+    let rules = dispatcher.rules();
+    for event in events {
+        dispatcher.for_each_candidate(event, |i| {
+            let result = match &shared.timing {
+                Some(t) => {
+                    let t0 = Instant::now();
+                    let r = rules[i].check(event);
+                    t[i].0.fetch_add(1, Ordering::Relaxed);
+                    t[i].1
+                        .fetch_add(t0.elapsed().as_nanos() as u64, Ordering::Relaxed);
+                    r
+                }
+                None => rules[i].check(event),
+            };
+            if let Some(m) = result {
+                found.push((i, m));
+            }
+        });
+    }
+    if found.is_empty() {
+        return;
+    }
+    progress
+        .matches
+        .fetch_add(found.len() as u64, Ordering::Relaxed);
+    found.sort_by_key(|(i, _)| *i);
+    let mut iter = found.into_iter().peekable();
+    while let Some((i, m)) = iter.next() {
+        let mut guard = shared.matches[i].lock().unwrap_or_else(|e| e.into_inner());
+        guard.push(m);
+        while let Some((_, m)) = iter.next_if(|(j, _)| *j == i) {
+            guard.push(m);
+        }
+    }
+}
+
+/// Wait for the readers, cancelling files that stop making progress. Returns when every file
+/// is done, or when the only files left are ones that were cancelled and did not come back.
+fn watch(
+    done: &crossbeam_channel::Receiver<()>,
+    controls: &[Arc<FileControl>],
+    active: &Mutex<Vec<bool>>,
+    timeout: Duration,
+) {
+    let tick = Duration::from_millis(200).min(timeout);
+    let mut last: Vec<(u64, Instant)> = controls
+        .iter()
+        .map(|c| (c.progress.load(Ordering::Relaxed), Instant::now()))
+        .collect();
+    loop {
+        match done.recv_timeout(tick) {
+            Ok(()) | Err(crossbeam_channel::RecvTimeoutError::Disconnected) => return,
+            Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
+        }
+        let now = Instant::now();
+        let active = active.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let mut any_active = false;
+        let mut all_hung = true;
+        for (i, is_active) in active.iter().enumerate() {
+            let p = controls[i].progress.load(Ordering::Relaxed);
+            if p != last[i].0 || !is_active {
+                last[i] = (p, now);
+            }
+            if !is_active {
+                continue;
+            }
+            any_active = true;
+            let idle = now.duration_since(last[i].1);
+            if idle >= timeout {
+                controls[i].cancel.store(true, Ordering::Relaxed);
+            }
+            // A cancelled file that still has not returned after twice the limit is hung.
+            if idle < timeout * 2 {
+                all_hung = false;
+            }
+        }
+        let stuck_only = all_hung;
+        if any_active && stuck_only {
+            return;
+        }
+    }
+}
