@@ -23,6 +23,7 @@ pub mod corpus;
 mod record;
 pub mod samples;
 mod spec;
+pub mod windows;
 mod writer;
 
 #[cfg(test)]
