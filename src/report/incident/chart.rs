@@ -87,7 +87,7 @@ impl Axis {
         let format = if self.step >= 86_400 {
             "%Y-%m-%d"
         } else if self.step >= 60 {
-            "%Y-%m-%d %H:%M"
+            "%m-%d %H:%M"
         } else {
             "%H:%M:%S"
         };
@@ -173,7 +173,7 @@ pub fn timeline_svg(hits: &[Hit]) -> String {
         }
         s.push_str("</g>");
     }
-    let ticks = 6.min(axis.buckets);
+    let ticks = 5.min(axis.buckets);
     for k in 0..=ticks {
         let b = (axis.buckets * k) / ticks.max(1);
         let x = axis.x(plot_w, b as f64);
@@ -195,9 +195,10 @@ pub fn timeline_svg(hits: &[Hit]) -> String {
     }
     let _ = write!(
         s,
-        r#"<text x="{x}" y="{y}" class="axis" text-anchor="middle">UTC; one bar = {step}</text></svg>"#,
+        r#"<text x="{x}" y="{y}" class="axis" text-anchor="middle">{year} UTC; one bar = {step}</text></svg>"#,
         x = LEFT + plot_w / 2.0,
         y = height - 6.0,
+        year = first.strftime("%Y"),
         step = human_step(axis.step)
     );
     s
@@ -295,7 +296,8 @@ fn human_step(s: i64) -> String {
     }
 }
 
-fn plural(n: i64, unit: &str) -> String {
+/// `n unit` or `n units`.
+pub fn plural(n: i64, unit: &str) -> String {
     if n == 1 {
         format!("1 {unit}")
     } else {
@@ -315,7 +317,7 @@ mod tests {
         assert_eq!(axis.buckets, 31);
         assert_eq!(axis.bucket(a), 0);
         assert_eq!(axis.bucket(b), 30);
-        assert_eq!(axis.label(axis.start), "2024-01-01 10:00");
+        assert_eq!(axis.label(axis.start), "01-01 10:00");
         let one = Axis::new(a, a);
         assert_eq!((one.step, one.buckets), (1, 1));
         assert_eq!(human_step(3 * 3600), "3 hours");

@@ -272,12 +272,12 @@ fn rule_group(s: &mut String, r: &Report<'_>, g: &RuleGroup<'_>) {
     let rule = g.rule;
     let _ = write!(
         s,
-        r#"<details class="rule" data-level="{}" data-title="{}"><summary>{} <b>{}</b> · {} hits on {} · {} – {}</summary><div class="body">"#,
+        r#"<details class="rule" data-level="{}" data-title="{}"><summary>{} <b>{}</b> · {} on {} · {} – {}</summary><div class="body">"#,
         rule.level.as_str(),
         e(&rule.title),
         badge(rule.level),
         e(&rule.title),
-        g.hits.len(),
+        chart::plural(g.hits.len() as i64, "hit"),
         e(&g.hosts.iter().cloned().collect::<Vec<_>>().join(", ")),
         utc(g.first),
         utc(g.last),

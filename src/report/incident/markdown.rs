@@ -62,7 +62,7 @@ fn overview(s: &mut String, r: &Report<'_>) {
     let _ = writeln!(s, "## Overview\n");
     let _ = writeln!(
         s,
-        "| {} |\n|{}|",
+        "| {} |\n|{}",
         LEVELS_DESC.map(|l| l.as_str()).join(" | "),
         " ---: |".repeat(5)
     );
