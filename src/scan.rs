@@ -54,6 +54,10 @@ pub struct Progress {
     pub records: AtomicU64,
     /// Events that matched a rule.
     pub matches: AtomicU64,
+    /// Bytes of every log discovered (set once discovery is done).
+    pub total_bytes: AtomicU64,
+    /// Logs discovered (set once discovery is done).
+    pub total_files: AtomicU64,
 }
 
 /// Time spent per rule (`--stats`).
@@ -112,6 +116,12 @@ pub fn scan(
 ) -> ScanResult {
     let started = Instant::now();
     let discovery = discover(paths);
+    progress
+        .total_bytes
+        .store(discovery.total_bytes(), Ordering::Relaxed);
+    progress
+        .total_files
+        .store(discovery.logs.len() as u64, Ordering::Relaxed);
     let dispatcher = Arc::new(Dispatcher::new(rules, options.indexed));
     let n_rules = dispatcher.rules().len();
     let shared = Arc::new(Shared {
@@ -148,16 +158,28 @@ pub fn scan(
             logs.par_iter().enumerate().for_each(|(i, log)| {
                 active.lock().unwrap_or_else(|e| e.into_inner())[i] = true;
                 let t0 = Instant::now();
-                let sink =
-                    |events: Vec<Event>| detect_batch(&events, &dispatcher, &shared, &progress);
+                // Bytes are counted a chunk at a time, and the rest when the file is done.
+                let counted = AtomicU64::new(0);
+                let sink = |events: Vec<Event>| {
+                    detect_batch(&events, &dispatcher, &shared, &progress);
+                    let chunk = crate::read::CHUNK_SIZE;
+                    if counted.fetch_add(chunk, Ordering::Relaxed) + chunk <= log.size {
+                        progress.bytes_done.fetch_add(chunk, Ordering::Relaxed);
+                    } else {
+                        counted.fetch_sub(chunk, Ordering::Relaxed);
+                    }
+                };
                 let report = read_log(log, &read_opts, &controls[i], &sink);
+                let counted = counted.load(Ordering::Relaxed);
                 let ms = if timing {
                     t0.elapsed().as_millis() as u64
                 } else {
                     0
                 };
                 progress.files_done.fetch_add(1, Ordering::Relaxed);
-                progress.bytes_done.fetch_add(log.size, Ordering::Relaxed);
+                progress
+                    .bytes_done
+                    .fetch_add(log.size.saturating_sub(counted), Ordering::Relaxed);
                 reports.lock().unwrap_or_else(|e| e.into_inner())[i] = Some((report, ms));
                 active.lock().unwrap_or_else(|e| e.into_inner())[i] = false;
             });

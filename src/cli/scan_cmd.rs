@@ -58,11 +58,11 @@ pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
     let show_progress = !args.quiet && std::io::stderr().is_terminal();
     let bar =
         show_progress.then(|| report::progress::ProgressDisplay::start(Arc::clone(&progress)));
-    let result = scan(&args.paths, rules.clone(), &options, progress);
+    let mut result = scan(&args.paths, rules.clone(), &options, progress);
     if let Some(bar) = bar {
         bar.finish();
     }
-    let hits = report::timeline::prepare(result.hits.clone(), &filter);
+    let hits = report::timeline::prepare(std::mem::take(&mut result.hits), &filter);
     let ctx = ReportContext {
         rules: &rules,
         result: &result,
@@ -97,9 +97,13 @@ pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
         report::atomic::write_file(path, |w| report::navigator::write(w, &hits))
             .with_context(|| format!("writing {}", path.display()))?;
     }
-    for path in &args.report {
-        report::incident::write(path, &ctx)
-            .with_context(|| format!("writing {}", path.display()))?;
+    if !args.report.is_empty() {
+        // One more pass over the logs for lineage, DNS and script context, shared by all forms.
+        let context = report::incident::gather(&ctx);
+        for path in &args.report {
+            report::incident::write_with(path, &ctx, &context)
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
     }
     if let Some(path) = &args.coverage {
         report::atomic::write_file(path, |w| report::summary::write_coverage_json(w, &result))

@@ -1,4 +1,8 @@
 //! `--from/--to`, `--min-level`, `--rule`, `--exclude-rule`, `--status`.
+//!
+//! Rule filters (level, id or title, status) decide which rules run at all; time filters keep
+//! the hits whose time (an aggregate's first time) is in `[from, to)`. Times are UTC; a bare
+//! date in `--to` means the end of that day, so `--from 2024-01-02 --to 2024-01-02` is that day.
 
 use crate::cli::args::ScanArgs;
 use crate::hit::Hit;
@@ -10,7 +14,7 @@ use jiff::Timestamp;
 pub struct HitFilter {
     /// Keep hits at or after.
     pub from: Option<Timestamp>,
-    /// Keep hits before.
+    /// Keep hits strictly before.
     pub to: Option<Timestamp>,
     /// Keep rules at or above.
     pub min_level: Option<Level>,
@@ -39,9 +43,18 @@ impl HitFilter {
             })?),
             None => None,
         };
+        let to = match a.to.as_deref() {
+            Some(s) => Some(parse_to(s).map_err(anyhow::Error::msg)?),
+            None => None,
+        };
+        if let (Some(f), Some(t)) = (time(&a.from)?, to) {
+            if f >= t {
+                anyhow::bail!("--from must be before --to");
+            }
+        }
         Ok(HitFilter {
             from: time(&a.from)?,
-            to: time(&a.to)?,
+            to,
             min_level,
             only: a.only_rules.clone(),
             exclude: a.exclude_rules.clone(),
@@ -68,4 +81,19 @@ impl HitFilter {
             && self.to.is_none_or(|to| t < to)
             && self.keeps_rule(&h.rule)
     }
+}
+
+/// The `--to` bound: a time as given, or for a bare date the start of the next day (UTC), so the
+/// whole day is included.
+pub fn parse_to(s: &str) -> Result<Timestamp, String> {
+    if let Ok(d) = s.trim().parse::<jiff::civil::Date>() {
+        if s.trim().len() <= 10 {
+            return d
+                .tomorrow()
+                .and_then(|n| n.to_zoned(jiff::tz::TimeZone::UTC))
+                .map(|z| z.timestamp())
+                .map_err(|e| e.to_string());
+        }
+    }
+    crate::util::time::parse_user_time(s)
 }

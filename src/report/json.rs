@@ -1,8 +1,10 @@
 //! JSON forms of events (`dump`) and hits (JSON/JSONL timelines).
 
+use super::utc as rfc3339;
 use crate::event::Event;
 use crate::hit::Hit;
 use serde_json::{json, Map, Value};
+use std::io::Write;
 
 /// A normalized event as JSON: System values, then `data` with every field.
 pub fn event_json(ev: &Event) -> Value {
@@ -25,8 +27,8 @@ pub fn event_json(ev: &Event) -> Value {
         .map(|f| (f.name.to_string(), Value::String(f.value.to_string())))
         .collect();
     json!({
-        "timestamp": crate::util::time::rfc3339(ev.time),
-        "record_header_time": crate::util::time::rfc3339(ev.header_time),
+        "timestamp": rfc3339(ev.time),
+        "record_header_time": rfc3339(ev.header_time),
         "record_id": ev.record_id,
         "provider": &*ev.provider,
         "channel": &*ev.channel,
@@ -41,19 +43,33 @@ pub fn event_json(ev: &Event) -> Value {
     })
 }
 
+/// A hit's key fields as a JSON object of strings; a name that occurs again is written
+/// `Name#2`, `Name#3`, ... so no value is lost.
+pub fn fields_json(fields: &[(String, String)]) -> Map<String, Value> {
+    let mut out = Map::new();
+    for (k, v) in fields {
+        let mut key = k.clone();
+        let mut n = 1;
+        while out.contains_key(&key) {
+            n += 1;
+            key = format!("{k}#{n}");
+        }
+        out.insert(key, Value::String(v.clone()));
+    }
+    out
+}
+
 /// A hit as JSON (the schema in `docs/OUTPUT.md`).
 pub fn hit_json(h: &Hit, timesketch: bool) -> Value {
-    let fields: Map<String, Value> = h
-        .fields
-        .iter()
-        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-        .collect();
+    let time = rfc3339(h.time());
     let mut v = json!({
         "schema": crate::hit::SCHEMA_VERSION,
-        "timestamp": crate::util::time::rfc3339(h.time()),
+        "timestamp": &time,
+        "kind": if h.aggregate.is_some() { "aggregate" } else { "event" },
         "engine": h.rule.engine.map(|e| e.as_str()).unwrap_or(""),
         "rule_id": &h.rule.id,
         "rule_title": &h.rule.title,
+        "rule_file": h.rule.path.to_string_lossy(),
         "level": h.rule.level.as_str(),
         "status": &h.rule.status,
         "techniques": &h.rule.techniques,
@@ -63,35 +79,56 @@ pub fn hit_json(h: &Hit, timesketch: bool) -> Value {
         "provider": &*h.event.provider,
         "event_id": h.event.event_id,
         "record_id": h.event.record_id,
+        "event_time": rfc3339(h.event.time),
         "source": h.event.source.display(),
         "also_in": h.also_in.iter().map(|s| s.display()).collect::<Vec<_>>(),
-        "fields": fields,
+        "fields": fields_json(&h.fields),
     });
     if let Some(a) = &h.aggregate {
         v["count"] = json!(a.count);
-        v["first_time"] = json!(a.first_time.map(crate::util::time::rfc3339));
-        v["last_time"] = json!(a.last_time.map(crate::util::time::rfc3339));
-        v["by"] = Value::Object(
-            a.by.iter()
-                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-                .collect(),
-        );
+        v["first_time"] = json!(a.first_time.map(rfc3339));
+        v["last_time"] = json!(a.last_time.map(rfc3339));
+        v["by"] = Value::Object(fields_json(&a.by));
         v["records"] = Value::Array(
             a.records
                 .iter()
-                .map(|r| json!({"source": r.source.display(), "record_id": r.record_id, "timestamp": crate::util::time::rfc3339(r.time)}))
+                .map(|r| {
+                    json!({
+                        "timestamp": rfc3339(r.time),
+                        "computer": &*r.computer,
+                        "channel": &*r.channel,
+                        "event_id": r.event_id,
+                        "record_id": r.record_id,
+                        "source": r.source.display(),
+                    })
+                })
                 .collect(),
         );
     }
     if timesketch {
-        v["datetime"] = json!(crate::util::time::rfc3339(h.time()));
+        v["message"] = json!(super::columns::timesketch_message(h));
+        v["datetime"] = json!(time);
         v["timestamp_desc"] = json!("Event Time");
-        v["message"] = json!(format!(
-            "[{}] {} on {}",
-            h.rule.level.as_str(),
-            h.rule.title,
-            h.event.computer
-        ));
     }
     v
+}
+
+/// One JSON object per line.
+pub fn write_jsonl(w: &mut dyn Write, hits: &[Hit], timesketch: bool) -> std::io::Result<()> {
+    for h in hits {
+        serde_json::to_writer(&mut *w, &hit_json(h, timesketch))?;
+        w.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+/// One JSON array of hit objects, written hit by hit (nothing holds the whole document).
+pub fn write_array(w: &mut dyn Write, hits: &[Hit], timesketch: bool) -> std::io::Result<()> {
+    w.write_all(b"[")?;
+    for (i, h) in hits.iter().enumerate() {
+        w.write_all(if i == 0 { b"\n  " } else { b",\n  " })?;
+        serde_json::to_writer(&mut *w, &hit_json(h, timesketch))?;
+    }
+    w.write_all(if hits.is_empty() { b"]\n" } else { b"\n]\n" })?;
+    Ok(())
 }

@@ -1,9 +1,12 @@
 //! Stage 6: what the analyst takes away. One file per output: the timeline formats
-//! ([`timeline`], [`json`]), the terminal table ([`table`]), the summary ([`summary`]), the
-//! ATT&CK Navigator layer ([`navigator`]), the incident report ([`incident`]) and the progress
-//! bar ([`progress`]). Every file is written through [`atomic`] (temporary name, then rename).
+//! ([`timeline`] sorts and deduplicates; [`csv`] and [`json`] write), the terminal table
+//! ([`table`]), the summary ([`summary`]), the ATT&CK Navigator layer ([`navigator`]), the
+//! incident report ([`incident`]) and the progress bar ([`progress`]). Every file is written
+//! through [`atomic`] (temporary name, then rename). The column contract is `docs/OUTPUT.md`.
 
 pub mod atomic;
+pub mod columns;
+pub mod csv;
 pub mod filter;
 pub mod incident;
 pub mod json;
@@ -16,6 +19,8 @@ pub mod timeline;
 use crate::hit::Hit;
 use crate::rules::{Rule, RuleVerdict};
 use crate::scan::ScanResult;
+use jiff::fmt::temporal::DateTimePrinter;
+use jiff::Timestamp;
 use std::sync::Arc;
 
 /// Everything a report may draw on.
@@ -30,4 +35,23 @@ pub struct ReportContext<'a> {
     pub rules_rejected: usize,
     /// Every rule verdict.
     pub verdicts: &'a [RuleVerdict],
+}
+
+/// A time as every output writes it: RFC 3339 in UTC with `Z` and always seven fractional
+/// digits (the 100 ns resolution of Windows FILETIME), so that text order is time order
+/// (`2019-03-18T22:15:49.6458894Z`).
+pub fn utc(t: Timestamp) -> String {
+    static PRINTER: DateTimePrinter = DateTimePrinter::new().precision(Some(7));
+    PRINTER.timestamp_to_string(&t)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn times_have_fixed_precision() {
+        let t: jiff::Timestamp = "2019-03-18T22:15:49Z".parse().unwrap();
+        assert_eq!(super::utc(t), "2019-03-18T22:15:49.0000000Z");
+        let t: jiff::Timestamp = "2019-03-18T23:15:49.6458894+01:00".parse().unwrap();
+        assert_eq!(super::utc(t), "2019-03-18T22:15:49.6458894Z");
+    }
 }

@@ -1,8 +1,12 @@
-//! The progress bar on standard error (indicatif): files, bytes, records, hits, rate and ETA.
+//! The progress bar on standard error (indicatif): bytes against the total discovered, files,
+//! records, matches, read rate and ETA. The caller starts it only when standard error is a
+//! terminal and `--quiet` is off; it draws from the scan's shared counters on its own thread.
 
 use crate::scan::Progress;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// A running progress display; call [`ProgressDisplay::finish`] when the scan ends.
 pub struct ProgressDisplay {
@@ -10,28 +14,54 @@ pub struct ProgressDisplay {
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
+/// A count for people: `950`, `12.3k`, `4.56M`.
+pub fn human_count(n: u64) -> String {
+    match n {
+        0..=9_999 => n.to_string(),
+        10_000..=999_999 => format!("{:.1}k", n as f64 / 1e3),
+        _ => format!("{:.2}M", n as f64 / 1e6),
+    }
+}
+
+/// The bar's message: files, records, matches and record rate.
+pub fn message(p: &Progress, seconds: f64) -> String {
+    let files = p.files_done.load(Ordering::Relaxed);
+    let total_files = p.total_files.load(Ordering::Relaxed);
+    let records = p.records.load(Ordering::Relaxed);
+    let matches = p.matches.load(Ordering::Relaxed);
+    let rate = if seconds > 0.5 {
+        format!(", {}/s", human_count((records as f64 / seconds) as u64))
+    } else {
+        String::new()
+    };
+    format!(
+        "files {files}/{total_files}, records {}{rate}, matches {}",
+        human_count(records),
+        human_count(matches)
+    )
+}
+
 impl ProgressDisplay {
-    /// Start drawing progress from the counters.
+    /// Start drawing progress from the counters on standard error.
     pub fn start(progress: Arc<Progress>) -> ProgressDisplay {
         let stop = Arc::new(AtomicBool::new(false));
         let stop2 = Arc::clone(&stop);
         let thread = std::thread::spawn(move || {
-            let bar = indicatif::ProgressBar::new_spinner();
+            let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
             bar.set_style(
-                indicatif::ProgressStyle::with_template("{spinner} {elapsed_precise} {msg}")
-                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+                ProgressStyle::with_template(
+                    "{spinner} {elapsed_precise} [{bar:30}] {bytes}/{total_bytes} \
+                     {binary_bytes_per_sec} ETA {eta}  {wide_msg}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
             );
+            let started = std::time::Instant::now();
             while !stop2.load(Ordering::Relaxed) {
-                let files = progress.files_done.load(Ordering::Relaxed);
-                let bytes = progress.bytes_done.load(Ordering::Relaxed);
-                let records = progress.records.load(Ordering::Relaxed);
-                let matches = progress.matches.load(Ordering::Relaxed);
-                bar.set_message(format!(
-                    "{files} files, {:.1} MB, {records} records, {matches} matches",
-                    bytes as f64 / 1e6
-                ));
-                bar.tick();
-                std::thread::sleep(std::time::Duration::from_millis(120));
+                bar.set_length(progress.total_bytes.load(Ordering::Relaxed));
+                bar.set_position(progress.bytes_done.load(Ordering::Relaxed));
+                bar.set_message(message(&progress, started.elapsed().as_secs_f64()));
+                std::thread::sleep(Duration::from_millis(150));
             }
             bar.finish_and_clear();
         });
@@ -47,5 +77,33 @@ impl ProgressDisplay {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+    }
+}
+
+impl Drop for ProgressDisplay {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn message_shows_counts() {
+        let p = Progress::default();
+        p.total_files.store(10, Ordering::Relaxed);
+        p.files_done.store(3, Ordering::Relaxed);
+        p.records.store(12_345, Ordering::Relaxed);
+        p.matches.store(7, Ordering::Relaxed);
+        assert_eq!(message(&p, 0.1), "files 3/10, records 12.3k, matches 7");
+        assert_eq!(
+            message(&p, 2.0),
+            "files 3/10, records 12.3k, 6172/s, matches 7"
+        );
+        assert_eq!(human_count(4_560_000), "4.56M");
     }
 }

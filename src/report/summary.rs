@@ -6,8 +6,10 @@ use crate::util::sanitize::for_terminal;
 use std::collections::BTreeMap;
 use std::io::Write;
 
-/// Files scanned/skipped/damaged, records, rules, hits per level, rule and computer.
-pub fn write(w: &mut dyn Write, ctx: &ReportContext<'_>, _color: bool) -> std::io::Result<()> {
+/// Files scanned/skipped/damaged (per-file chunk and record counts for the damaged ones),
+/// records, rules loaded/rejected, hits per level, rule and computer; level names coloured with
+/// `color`.
+pub fn write(w: &mut dyn Write, ctx: &ReportContext<'_>, color: bool) -> std::io::Result<()> {
     let r = ctx.result;
     let damaged: Vec<_> = r.files.iter().filter(|f| f.is_damaged()).collect();
     writeln!(w, "── summary ──")?;
@@ -57,30 +59,75 @@ pub fn write(w: &mut dyn Write, ctx: &ReportContext<'_>, _color: bool) -> std::i
         writeln!(w, "  missing: {}", for_terminal(&p.to_string_lossy()))?;
     }
     let mut by_level: BTreeMap<_, u64> = BTreeMap::new();
-    let mut by_rule: BTreeMap<String, u64> = BTreeMap::new();
+    let mut by_rule: BTreeMap<(std::cmp::Reverse<crate::rules::Level>, String), u64> =
+        BTreeMap::new();
     let mut by_computer: BTreeMap<String, u64> = BTreeMap::new();
+    let mut folded = 0usize;
     for h in ctx.hits {
         *by_level.entry(std::cmp::Reverse(h.rule.level)).or_default() += 1;
-        *by_rule.entry(h.rule.title.clone()).or_default() += 1;
+        *by_rule
+            .entry((std::cmp::Reverse(h.rule.level), h.rule.title.clone()))
+            .or_default() += 1;
         *by_computer.entry(h.event.computer.to_string()).or_default() += 1;
+        folded += h.also_in.len();
     }
-    writeln!(w, "hits: {}", ctx.hits.len())?;
+    write!(w, "hits: {}", ctx.hits.len())?;
+    if folded > 0 {
+        write!(
+            w,
+            " ({folded} more copies of the same records in other files were folded into them)"
+        )?;
+    }
+    writeln!(w)?;
     for (l, n) in &by_level {
-        writeln!(w, "  {:<13} {n}", l.0.as_str())?;
+        let name = format!("{:<13}", l.0.as_str());
+        writeln!(w, "  {} {n}", paint(l.0, &name, color))?;
     }
     if !by_rule.is_empty() {
         writeln!(w, "hits per rule:")?;
         let mut rules: Vec<_> = by_rule.into_iter().collect();
         rules.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        for (t, n) in rules {
-            writeln!(w, "  {n:>7}  {}", for_terminal(&t))?;
+        for ((level, t), n) in rules.iter().take(TOP) {
+            writeln!(
+                w,
+                "  {n:>7}  {}  {}",
+                paint(level.0, &format!("{:<13}", level.0.as_str()), color),
+                for_terminal(t)
+            )?;
+        }
+        if rules.len() > TOP {
+            writeln!(w, "  … and {} more rules", rules.len() - TOP)?;
         }
         writeln!(w, "hits per computer:")?;
-        for (c, n) in by_computer {
-            writeln!(w, "  {n:>7}  {}", for_terminal(&c))?;
+        let mut computers: Vec<_> = by_computer.into_iter().collect();
+        computers.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        for (c, n) in computers.iter().take(TOP) {
+            writeln!(w, "  {n:>7}  {}", for_terminal(c))?;
+        }
+        if computers.len() > TOP {
+            writeln!(w, "  … and {} more computers", computers.len() - TOP)?;
         }
     }
     Ok(())
+}
+
+/// Most rules and computers listed in the summary.
+const TOP: usize = 30;
+
+/// A level name in its colour when `color`.
+fn paint(level: crate::rules::Level, text: &str, color: bool) -> String {
+    use crate::rules::Level;
+    if !color {
+        return text.to_string();
+    }
+    let code = match level {
+        Level::Critical => "1;37;41",
+        Level::High => "1;31",
+        Level::Medium => "33",
+        Level::Low => "36",
+        Level::Informational => "2",
+    };
+    format!("\x1b[{code}m{text}\x1b[0m")
 }
 
 /// Per-file and per-rule time (`--stats`), slowest first.

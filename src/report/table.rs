@@ -1,57 +1,109 @@
-//! The terminal table of hits.
+//! The terminal table of hits: one line per hit, aligned columns, the level coloured only when
+//! standard output is a terminal. Every value from an event goes through
+//! [`for_terminal`], so no escape sequence from a log reaches the terminal.
 
+use super::columns::details;
 use crate::hit::Hit;
 use crate::rules::Level;
-use crate::util::sanitize::for_terminal;
+use crate::util::sanitize::{for_terminal, truncate_chars};
 use std::io::Write;
 
-/// Write one line per hit; with `color`, the level is coloured.
+/// Widest computer column.
+const COMPUTER_MAX: usize = 24;
+/// Widest rule title column.
+const TITLE_MAX: usize = 50;
+/// Widest details column.
+const DETAILS_MAX: usize = 180;
+
+/// One hit's cells, made safe and cut to size.
+struct Line {
+    time: String,
+    level: Level,
+    computer: String,
+    event: String,
+    title: String,
+    details: String,
+}
+
+/// The level as shown in the table.
+fn level_label(level: Level) -> &'static str {
+    match level {
+        Level::Critical => "critical",
+        Level::High => "high",
+        Level::Medium => "medium",
+        Level::Low => "low",
+        Level::Informational => "info",
+    }
+}
+
+/// A value made safe for the terminal and cut to `max` characters.
+fn cell(s: &str, max: usize) -> String {
+    truncate_chars(&for_terminal(s), max).into_owned()
+}
+
+fn line(h: &Hit) -> Line {
+    let event = match &h.aggregate {
+        Some(a) => format!("{} ×{}", h.event.event_id, a.count),
+        None => format!("{} #{}", h.event.event_id, h.event.record_id),
+    };
+    Line {
+        time: super::utc(h.time()),
+        level: h.rule.level,
+        computer: cell(&h.event.computer, COMPUTER_MAX),
+        event,
+        title: cell(&h.rule.title, TITLE_MAX),
+        details: cell(&details(h), DETAILS_MAX),
+    }
+}
+
+/// Write a header and one line per hit; with `color`, the level is coloured (ANSI).
 pub fn write(w: &mut dyn Write, hits: &[Hit], color: bool) -> std::io::Result<()> {
-    for h in hits {
-        let level = h.rule.level.as_str();
-        let level = if color {
-            paint(h.rule.level, level)
-        } else {
-            level.to_string()
-        };
-        let fields: Vec<String> = h
-            .fields
+    if hits.is_empty() {
+        return Ok(());
+    }
+    let lines: Vec<Line> = hits.iter().map(line).collect();
+    let width = |f: fn(&Line) -> &str, header: &str| {
+        lines
             .iter()
-            .take(4)
-            .map(|(k, v)| format!("{k}={}", for_terminal(&truncate(v, 120))))
-            .collect();
+            .map(|l| f(l).chars().count())
+            .chain([header.chars().count()])
+            .max()
+            .unwrap_or(0)
+    };
+    let wt = width(|l| &l.time, "TIME (UTC)");
+    let wc = width(|l| &l.computer, "COMPUTER");
+    let we = width(|l| &l.event, "EVENT");
+    let wr = width(|l| &l.title, "RULE");
+    writeln!(
+        w,
+        "{:<wt$}  {:<8}  {:<wc$}  {:<we$}  {:<wr$}  DETAILS",
+        "TIME (UTC)", "LEVEL", "COMPUTER", "EVENT", "RULE"
+    )?;
+    for l in &lines {
+        let label = format!("{:<8}", level_label(l.level));
+        let level = if color { paint(l.level, &label) } else { label };
         writeln!(
             w,
-            "{}  {:<13} {}  [{} {} #{}]  {}",
-            crate::util::time::rfc3339(h.time()),
+            "{:<wt$}  {}  {:<wc$}  {:<we$}  {:<wr$}  {}",
+            l.time,
             level,
-            for_terminal(&h.rule.title),
-            for_terminal(&h.event.computer),
-            h.event.event_id,
-            h.event.record_id,
-            fields.join("  ")
+            l.computer,
+            l.event,
+            l.title,
+            l.details.trim_end()
         )?;
     }
     Ok(())
 }
 
-fn truncate(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
-    } else {
-        let mut t: String = s.chars().take(n).collect();
-        t.push('…');
-        t
-    }
-}
-
+/// The level label in its ANSI colour.
 fn paint(level: Level, text: &str) -> String {
     let code = match level {
-        Level::Critical => "1;31",
-        Level::High => "31",
+        Level::Critical => "1;37;41",
+        Level::High => "1;31",
         Level::Medium => "33",
         Level::Low => "36",
         Level::Informational => "2",
     };
-    format!("\x1b[{code}m{text:<13}\x1b[0m")
+    format!("\x1b[{code}m{text}\x1b[0m")
 }

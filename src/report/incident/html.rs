@@ -1,0 +1,660 @@
+//! The HTML incident report: one self-contained file (inline CSS, SVG and script; a
+//! Content-Security-Policy that forbids any network access), every value from an event escaped
+//! with [`for_html`].
+
+use super::assets;
+use super::chart;
+use super::lineage::{Lineage, ProcessNode};
+use super::model::{Report, RuleGroup, LEVELS_DESC};
+use super::scripts::Script;
+use crate::hit::Hit;
+use crate::report::utc;
+use crate::rules::Level;
+use crate::util::sanitize::{for_html, truncate_chars};
+use std::fmt::Write as _;
+
+/// Most event rows listed per rule.
+pub const MAX_ROWS_PER_RULE: usize = 300;
+/// Most characters of one field value in a detection row.
+const MAX_CELL_CHARS: usize = 2_000;
+/// Most files listed.
+const MAX_FILES_LISTED: usize = 2_000;
+/// Most hosts drawn in the per-host chart.
+const MAX_HOST_LANES: usize = 25;
+
+fn e(s: &str) -> std::borrow::Cow<'_, str> {
+    for_html(s)
+}
+
+fn badge(level: Level) -> String {
+    format!(r#"<span class="lvl lvl-{0}">{0}</span>"#, level.as_str())
+}
+
+/// A random token for the script nonce (the standard library's hasher keys are random).
+fn nonce() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut a = std::collections::hash_map::RandomState::new().build_hasher();
+    a.write_u128(jiff::Timestamp::now().as_nanosecond() as u128);
+    let mut b = std::collections::hash_map::RandomState::new().build_hasher();
+    b.write_u64(a.finish());
+    format!("{:016x}{:016x}", a.finish(), b.finish())
+}
+
+/// The whole page.
+pub fn render(r: &Report<'_>) -> String {
+    let nonce = nonce();
+    let mut s = String::with_capacity(64 * 1024);
+    let _ = write!(
+        s,
+        r#"<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'nonce-{nonce}'; base-uri 'none'; form-action 'none'">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="evtxscan {version}">
+<title>Incident report: {hits} hits on {hosts} hosts</title>
+<style>{css}</style>
+<script nonce="{nonce}">{trap}</script>
+</head><body>
+"#,
+        version = env!("CARGO_PKG_VERSION"),
+        hits = r.overview.hits,
+        hosts = r.overview.hosts.len(),
+        css = assets::CSS,
+        trap = assets::ERROR_TRAP_JS,
+    );
+    header(&mut s, r);
+    s.push_str("<main>\n<pre id=\"js-errors\" hidden></pre>\n");
+    overview(&mut s, r);
+    timeline(&mut s, r);
+    detections(&mut s, r);
+    processes(&mut s, r);
+    scripts(&mut s, r);
+    files(&mut s, r);
+    if !r.notes.is_empty() {
+        s.push_str("<section id=\"notes\"><h2>Notes</h2><ul>");
+        for n in &r.notes {
+            let _ = write!(s, "<li>{}</li>", e(n));
+        }
+        s.push_str("</ul></section>\n");
+    }
+    let _ = write!(
+        s,
+        "</main>\n<footer>Written by evtxscan {} (output schema {}) at {}. All times are UTC. \
+         Values are shown as logged; nothing on this page loads anything from the network.</footer>\n\
+         <script nonce=\"{nonce}\">{}</script>\n</body></html>\n",
+        env!("CARGO_PKG_VERSION"),
+        crate::hit::SCHEMA_VERSION,
+        utc(r.generated),
+        assets::MAIN_JS
+    );
+    s
+}
+
+fn header(s: &mut String, r: &Report<'_>) {
+    let o = &r.overview;
+    let span = match (o.first, o.last) {
+        (Some(a), Some(b)) => format!("between {} and {} (UTC)", utc(a), utc(b)),
+        _ => "no hits".to_string(),
+    };
+    let _ = write!(
+        s,
+        r##"<header><h1>Incident report</h1><div class="sub"><span id="hit-count">{}</span> hits on <span id="host-count">{}</span> hosts {} · {} event logs, {} records scanned</div></header>
+<nav><a href="#overview">Overview</a><a href="#timeline">Timeline</a><a href="#detections">Detections</a><a href="#processes">Processes</a><a href="#scripts">Scripts</a><a href="#files">Files</a></nav>
+"##,
+        o.hits,
+        o.hosts.len(),
+        e(&span),
+        o.files_scanned,
+        o.records
+    );
+}
+
+fn overview(s: &mut String, r: &Report<'_>) {
+    let o = &r.overview;
+    s.push_str("<section id=\"overview\"><h2>Overview</h2><div class=\"cards\">");
+    let mut card = |n: String, k: &str| {
+        let _ = write!(
+            s,
+            r#"<div class="card"><div class="n">{}</div><div class="k">{}</div></div>"#,
+            e(&n),
+            k
+        );
+    };
+    card(o.hits.to_string(), "hits");
+    card(o.hosts.len().to_string(), "hosts");
+    card(
+        o.first
+            .map(|t| t.strftime("%Y-%m-%d %H:%M:%S").to_string())
+            .unwrap_or_else(|| "–".into()),
+        "first hit (UTC)",
+    );
+    card(
+        o.last
+            .map(|t| t.strftime("%Y-%m-%d %H:%M:%S").to_string())
+            .unwrap_or_else(|| "–".into()),
+        "last hit (UTC)",
+    );
+    card(format!("{}", o.files_scanned), "event logs scanned");
+    card(format!("{}", r.damaged.len()), "damaged logs");
+    card(format!("{}", o.records), "records read");
+    card(
+        format!("{} / {}", o.rules_loaded, o.rules_rejected),
+        "rules run / rejected",
+    );
+    s.push_str("</div>\n");
+    if !r.damaged.is_empty() || o.files_skipped > 0 || o.paths_missing > 0 {
+        let _ = write!(
+            s,
+            r##"<p class="note"><span class="warn">Partial scan:</span> {} damaged event logs, {} files skipped (not EVTX or unreadable), {} paths missing. See <a href="#files">Files</a>.</p>"##,
+            r.damaged.len(),
+            o.files_skipped,
+            o.paths_missing
+        );
+    }
+    if o.folded_copies > 0 {
+        let _ = write!(
+            s,
+            "<p class=\"meta\">{} hits were found in more than one copy of a log and are listed once.</p>",
+            o.folded_copies
+        );
+    }
+    s.push_str("<h3>Hits by level</h3><table class=\"levels\"><tr>");
+    for l in LEVELS_DESC {
+        let _ = write!(s, "<th>{}</th>", badge(l));
+    }
+    s.push_str("</tr><tr>");
+    for l in LEVELS_DESC {
+        let _ = write!(
+            s,
+            r#"<td class="num" id="level-{}">{}</td>"#,
+            l.as_str(),
+            o.levels[l as usize]
+        );
+    }
+    s.push_str("</tr></table>\n<h3>Hosts</h3><table id=\"hosts\"><tr><th>computer</th><th class=\"num\">hits</th>");
+    for l in LEVELS_DESC {
+        let _ = write!(s, "<th class=\"num\">{}</th>", l.as_str());
+    }
+    s.push_str("<th>first hit (UTC)</th><th>last hit (UTC)</th></tr>");
+    for h in &o.hosts {
+        let _ = write!(
+            s,
+            "<tr><td class=\"host\">{}</td><td class=\"num\">{}</td>",
+            e(&h.name),
+            h.hits
+        );
+        for l in LEVELS_DESC {
+            let _ = write!(s, "<td class=\"num\">{}</td>", h.levels[l as usize]);
+        }
+        let _ = write!(s, "<td>{}</td><td>{}</td></tr>", utc(h.first), utc(h.last));
+    }
+    s.push_str("</table>\n<h3>Hits by ATT&amp;CK tactic</h3><table id=\"tactics\">");
+    let max = o.tactics.iter().map(|t| t.1).max().unwrap_or(1).max(1);
+    for (t, n) in &o.tactics {
+        let _ = write!(
+            s,
+            r#"<tr><td>{}</td><td class="num">{}</td><td><div class="bar"><span style="width:{:.1}%"></span></div></td></tr>"#,
+            e(t),
+            n,
+            100.0 * *n as f64 / max as f64
+        );
+    }
+    s.push_str("</table>\n");
+    if !o.techniques.is_empty() {
+        s.push_str("<h3>Top ATT&amp;CK techniques</h3><table><tr><th>technique</th><th class=\"num\">hits</th></tr>");
+        for (t, n) in o.techniques.iter().take(20) {
+            let _ = write!(
+                s,
+                "<tr><td class=\"mono\">{}</td><td class=\"num\">{}</td></tr>",
+                e(t),
+                n
+            );
+        }
+        s.push_str("</table>\n");
+    }
+    s.push_str("</section>\n");
+}
+
+fn timeline(s: &mut String, r: &Report<'_>) {
+    s.push_str("<section id=\"timeline\"><h2>Timeline</h2>");
+    if r.hits.is_empty() {
+        s.push_str("<p>No hits.</p></section>\n");
+        return;
+    }
+    s.push_str("<h3>Hits over time</h3>");
+    s.push_str(&chart::timeline_svg(r.hits));
+    let hosts: Vec<String> = r
+        .overview
+        .hosts
+        .iter()
+        .take(MAX_HOST_LANES)
+        .map(|h| h.name.clone())
+        .collect();
+    let _ = write!(
+        s,
+        "<h3>Hits per host{}</h3>",
+        if r.overview.hosts.len() > MAX_HOST_LANES {
+            format!(" (the {MAX_HOST_LANES} hosts with most hits)")
+        } else {
+            String::new()
+        }
+    );
+    s.push_str(&chart::hosts_svg(r.hits, &hosts));
+    s.push_str("</section>\n");
+}
+
+fn detections(s: &mut String, r: &Report<'_>) {
+    let _ = write!(
+        s,
+        r#"<section id="detections"><h2>Detections by rule</h2>
+<div class="tools"><input type="search" id="filter" placeholder="Filter: rule, host, command line, query…" aria-label="filter">"#
+    );
+    for l in LEVELS_DESC {
+        let _ = write!(
+            s,
+            r#"<label><input type="checkbox" data-level="{0}" checked> {0}</label>"#,
+            l.as_str()
+        );
+    }
+    let _ = write!(
+        s,
+        r#"<button type="button" id="expand-all">expand all</button><button type="button" id="collapse-all">collapse all</button><span class="meta"><span id="rules-shown">{}</span> of {} rules shown</span></div>"#,
+        r.rules.len(),
+        r.rules.len()
+    );
+    for g in &r.rules {
+        rule_group(s, r, g);
+    }
+    s.push_str("</section>\n");
+}
+
+fn rule_group(s: &mut String, r: &Report<'_>, g: &RuleGroup<'_>) {
+    let rule = g.rule;
+    let _ = write!(
+        s,
+        r#"<details class="rule" data-level="{}" data-title="{}"><summary>{} <b>{}</b> · {} on {} · {} – {}</summary><div class="body">"#,
+        rule.level.as_str(),
+        e(&rule.title),
+        badge(rule.level),
+        e(&rule.title),
+        chart::plural(g.hits.len() as i64, "hit"),
+        e(&g.hosts.iter().cloned().collect::<Vec<_>>().join(", ")),
+        utc(g.first),
+        utc(g.last),
+    );
+    let _ = write!(
+        s,
+        r#"<p class="meta">id <span class="mono">{}</span> · {} · status {} · techniques {} · tactics {} · <span class="mono">{}</span></p>"#,
+        e(&rule.id),
+        rule.engine.map(|x| x.as_str()).unwrap_or("?"),
+        e(if rule.status.is_empty() {
+            "–"
+        } else {
+            &rule.status
+        }),
+        e(&rule.techniques.join(", ")),
+        e(&rule.tactics.join(", ")),
+        e(&rule.path.to_string_lossy()),
+    );
+    if !rule.description.is_empty() {
+        let _ = write!(s, "<p>{}</p>", e(&rule.description));
+    }
+    if !rule.falsepositives.is_empty() {
+        let _ = write!(
+            s,
+            "<p class=\"meta\">False positives: {}</p>",
+            e(&rule.falsepositives.join("; "))
+        );
+    }
+    s.push_str("<table><tr><th>time (UTC)</th><th>computer</th><th>event</th><th>what happened</th><th>source</th></tr>");
+    for &n in g.hits.iter().take(MAX_ROWS_PER_RULE) {
+        if let Some(h) = r.hits.get(n) {
+            hit_row(s, h);
+        }
+    }
+    s.push_str("</table>");
+    if g.hits.len() > MAX_ROWS_PER_RULE {
+        let _ = write!(
+            s,
+            "<p class=\"meta\">{} more hits of this rule are in the timeline outputs (CSV/JSON).</p>",
+            g.hits.len() - MAX_ROWS_PER_RULE
+        );
+    }
+    s.push_str("</div></details>\n");
+}
+
+fn hit_row(s: &mut String, h: &Hit) {
+    let event = match &h.aggregate {
+        Some(a) => format!(
+            "{} ×{}<br><span class=\"meta\">{} – {}</span>",
+            h.event.event_id,
+            a.count,
+            a.first_time.map(utc).unwrap_or_default(),
+            a.last_time.map(utc).unwrap_or_default()
+        ),
+        None => format!(
+            "{} <span class=\"meta\">#{}</span><br><span class=\"meta\">{}</span>",
+            h.event.event_id,
+            h.event.record_id,
+            e(&h.event.channel)
+        ),
+    };
+    let _ = write!(
+        s,
+        "<tr class=\"ev\"><td class=\"mono\">{}</td><td>{}</td><td>{}</td><td><div class=\"kv\">",
+        utc(h.time()),
+        e(&h.event.computer),
+        event
+    );
+    if let Some(a) = &h.aggregate {
+        for (k, v) in &a.by {
+            kv(s, k, v);
+        }
+    }
+    for (k, v) in &h.fields {
+        kv(s, k, v);
+    }
+    s.push_str("</div></td><td class=\"meta\">");
+    s.push_str(&e(&h.event.source.display()));
+    for other in &h.also_in {
+        let _ = write!(s, "<br>also in {}", e(&other.display()));
+    }
+    if let Some(a) = &h.aggregate {
+        let ids: Vec<String> = a
+            .records
+            .iter()
+            .take(20)
+            .map(|r| format!("#{}", r.record_id))
+            .collect();
+        let _ = write!(
+            s,
+            "<br>records {}{}",
+            ids.join(" "),
+            if a.records.len() > 20 { " …" } else { "" }
+        );
+    }
+    s.push_str("</td></tr>");
+}
+
+fn kv(s: &mut String, k: &str, v: &str) {
+    if v.is_empty() {
+        return;
+    }
+    let _ = write!(
+        s,
+        "<div><b>{}</b> <span class=\"mono\">{}</span></div>",
+        e(k),
+        e(&truncate_chars(v, MAX_CELL_CHARS))
+    );
+}
+
+fn rules_fired(r: &Report<'_>, hits: &[usize]) -> String {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut out = Vec::new();
+    for &n in hits {
+        if let Some(h) = r.hits.get(n) {
+            if seen.insert((std::cmp::Reverse(h.rule.level), h.rule.title.clone())) {
+                out.push((h.rule.level, h.rule.title.clone()));
+            }
+        }
+    }
+    out.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    out.iter()
+        .map(|(l, t)| format!("{} {}", badge(*l), e(t)))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn processes(s: &mut String, r: &Report<'_>) {
+    s.push_str("<section id=\"processes\"><h2>Process lineage</h2>");
+    if r.lineages.is_empty() {
+        s.push_str("<p>No process-creation hits (Sysmon 1, Security 4688).</p></section>\n");
+        return;
+    }
+    s.push_str("<p class=\"meta\">Each process a rule fired on, with its ancestors (from Sysmon ProcessGuid/ParentProcessGuid, or 4688 process ids on the same computer), its children and its DNS queries (Sysmon 22).</p>");
+    for l in &r.lineages {
+        lineage(s, r, l);
+    }
+    if r.lineages_more > 0 {
+        let _ = write!(
+            s,
+            "<p class=\"note\">{} more processes fired; see the timeline outputs.</p>",
+            r.lineages_more
+        );
+    }
+    s.push_str("</section>\n");
+}
+
+fn basename(path: &str) -> &str {
+    path.rsplit(['\\', '/']).next().unwrap_or(path)
+}
+
+fn node(s: &mut String, n: &ProcessNode, fired: bool) {
+    let class = if fired {
+        "node fired"
+    } else if n.origin.is_empty() {
+        "node missing"
+    } else {
+        "node"
+    };
+    let name = if n.image.is_empty() {
+        "(image unknown)"
+    } else {
+        basename(&n.image)
+    };
+    let _ = write!(
+        s,
+        "<div class=\"{class}\"><span class=\"img\">{}</span>",
+        e(name)
+    );
+    let mut meta: Vec<String> = Vec::new();
+    if let Some(pid) = n.pid {
+        meta.push(format!("pid {pid}"));
+    }
+    if !n.user.is_empty() {
+        meta.push(e(&n.user).into_owned());
+    }
+    if let Some(t) = n.time {
+        meta.push(utc(t));
+    }
+    if n.origin.is_empty() {
+        meta.push("creation not in the logs".into());
+    } else {
+        meta.push(e(&n.origin).into_owned());
+    }
+    let _ = write!(s, " <span class=\"meta\">{}</span>", meta.join(" · "));
+    if !n.image.is_empty() && n.image != name {
+        let _ = write!(s, "<div class=\"meta mono\">{}</div>", e(&n.image));
+    }
+    if !n.command_line.is_empty() {
+        let _ = write!(s, "<div class=\"cmd\">{}</div>", e(&n.command_line));
+    }
+    s.push_str("</div>");
+}
+
+fn lineage(s: &mut String, r: &Report<'_>, l: &Lineage) {
+    let p = &l.process;
+    let _ = write!(
+        s,
+        r#"<details class="lineage" open><summary><span class="mono">{}</span> · <b>{}</b> · {} · {}</summary><div class="body"><ul class="tree">"#,
+        p.time.map(utc).unwrap_or_default(),
+        e(&l.computer),
+        e(basename(&p.image)),
+        rules_fired(r, &l.hits)
+    );
+    for a in &l.ancestors {
+        s.push_str("<li>");
+        node(s, a, false);
+        s.push_str("<ul>");
+    }
+    s.push_str("<li>");
+    node(s, p, true);
+    if !l.children.is_empty() {
+        s.push_str("<ul>");
+        for c in &l.children {
+            s.push_str("<li>");
+            node(s, c, false);
+            s.push_str("</li>");
+        }
+        if l.children_more > 0 {
+            let _ = write!(
+                s,
+                "<li class=\"meta\">{} more children</li>",
+                l.children_more
+            );
+        }
+        s.push_str("</ul>");
+    }
+    s.push_str("</li>");
+    for _ in &l.ancestors {
+        s.push_str("</ul></li>");
+    }
+    s.push_str("</ul>");
+    if !l.dns.is_empty() {
+        s.push_str("<h3>DNS queries of this process</h3><table class=\"dns\"><tr><th>time (UTC)</th><th>query</th><th>status</th><th>results</th></tr>");
+        for d in &l.dns {
+            let _ = write!(
+                s,
+                "<tr><td class=\"mono\">{}</td><td class=\"mono\">{}</td><td>{}</td><td class=\"mono\">{}</td></tr>",
+                utc(d.time),
+                e(&d.query),
+                e(&d.status),
+                e(&d.results)
+            );
+        }
+        s.push_str("</table>");
+        if l.dns_more > 0 {
+            let _ = write!(s, "<p class=\"meta\">{} more DNS queries.</p>", l.dns_more);
+        }
+    }
+    s.push_str("</div></details>\n");
+}
+
+fn scripts(s: &mut String, r: &Report<'_>) {
+    s.push_str("<section id=\"scripts\"><h2>PowerShell script blocks</h2>");
+    if r.scripts.is_empty() && r.scripts_unresolved == 0 {
+        s.push_str("<p>No script block (4104) hits.</p></section>\n");
+        return;
+    }
+    s.push_str("<p class=\"meta\">Each script block a rule fired on, reassembled from its 4104 fragments (ScriptBlockId, MessageNumber of MessageTotal).</p>");
+    for sc in &r.scripts {
+        script(s, r, sc);
+    }
+    if r.scripts_unresolved > 0 {
+        let _ = write!(
+            s,
+            "<p class=\"note\">{} script block hits could not be tied to their fragments.</p>",
+            r.scripts_unresolved
+        );
+    }
+    s.push_str("</section>\n");
+}
+
+fn script(s: &mut String, r: &Report<'_>, sc: &Script) {
+    let parts = if sc.total == 0 {
+        "fragments not found in the logs".to_string()
+    } else if sc.missing.is_empty() {
+        format!("{} of {} parts", sc.parts.len(), sc.total)
+    } else {
+        format!(
+            "{} of {} parts, missing {}",
+            sc.parts.len(),
+            sc.total,
+            sc.missing
+                .iter()
+                .take(20)
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    let _ = write!(
+        s,
+        r#"<details class="script" open><summary><span class="mono">{}</span> · <b>{}</b> · {} · {}</summary><div class="body"><p class="meta">ScriptBlockId <span class="mono">{}</span>{}</p>"#,
+        utc(sc.time),
+        e(&sc.computer),
+        e(&parts),
+        rules_fired(r, &sc.hits),
+        e(&sc.script_id),
+        if sc.path.is_empty() {
+            String::new()
+        } else {
+            format!(" · path <span class=\"mono\">{}</span>", e(&sc.path))
+        }
+    );
+    if !sc.text.is_empty() {
+        let _ = write!(
+            s,
+            "<pre class=\"script\"><code>{}</code></pre>",
+            e(&sc.text)
+        );
+    }
+    if sc.cut_chars > 0 {
+        let _ = write!(
+            s,
+            "<p class=\"meta\">{} more characters not shown.</p>",
+            sc.cut_chars
+        );
+    }
+    s.push_str("</div></details>\n");
+}
+
+fn files(s: &mut String, r: &Report<'_>) {
+    let o = &r.overview;
+    let _ = write!(
+        s,
+        "<section id=\"files\"><h2>Files</h2><p>{} event logs scanned ({:.1} MB, {} records), {} damaged, {} files skipped, {} paths missing.</p>",
+        o.files_scanned,
+        o.bytes as f64 / 1e6,
+        o.records,
+        r.damaged.len(),
+        o.files_skipped,
+        o.paths_missing
+    );
+    if !r.damaged.is_empty() {
+        s.push_str("<h3>Damaged event logs</h3><table id=\"damaged\"><tr><th>file</th><th class=\"num\">chunks ok</th><th class=\"num\">damaged</th><th class=\"num\">unreadable</th><th class=\"num\">zeroed</th><th class=\"num\">truncated</th><th class=\"num\">records read</th><th class=\"num\">records failed</th><th>first errors</th></tr>");
+        for f in &r.damaged {
+            let c = f.chunk_counts();
+            let mut errs: Vec<String> = f.errors.iter().take(3).cloned().collect();
+            if let Some(fatal) = &f.fatal {
+                errs.insert(0, fatal.clone());
+            }
+            let _ = write!(
+                s,
+                "<tr><td class=\"mono\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"meta\">{}</td></tr>",
+                e(&f.path.to_string_lossy()),
+                c.ok,
+                c.damaged,
+                c.unreadable,
+                c.zeroed,
+                c.truncated,
+                f.records_read,
+                f.records_failed,
+                e(&errs.join("; "))
+            );
+        }
+        s.push_str("</table>");
+    }
+    s.push_str("<details><summary>Every event log scanned</summary><div class=\"body\"><table><tr><th>file</th><th class=\"num\">bytes</th><th class=\"num\">records</th><th>first event (UTC)</th><th>last event (UTC)</th><th>state</th></tr>");
+    for f in r.files.iter().take(MAX_FILES_LISTED) {
+        let _ = write!(
+            s,
+            "<tr><td class=\"mono\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            e(&f.path.to_string_lossy()),
+            f.size,
+            f.records_read,
+            f.first_time.map(utc).unwrap_or_default(),
+            f.last_time.map(utc).unwrap_or_default(),
+            if f.is_damaged() { "<span class=\"warn\">damaged</span>" } else { "ok" }
+        );
+    }
+    s.push_str("</table>");
+    if r.files.len() > MAX_FILES_LISTED {
+        let _ = write!(
+            s,
+            "<p class=\"meta\">{} more files.</p>",
+            r.files.len() - MAX_FILES_LISTED
+        );
+    }
+    s.push_str("</div></details></section>\n");
+}

@@ -1,0 +1,73 @@
+//! The incident report: one self-contained HTML file ([`html`]) or a Markdown document for
+//! tickets ([`markdown`]), chosen by the file's extension.
+//!
+//! It reads the scanned logs once more ([`context`]) for the events that explain the hits:
+//! process creations to rebuild each process's lineage ([`lineage`]), the DNS queries of the
+//! processes that fired, and the 4104 fragments of the script blocks that fired, reassembled
+//! ([`scripts`]). [`model`] computes what is shown; [`chart`] draws the inline SVG charts.
+
+pub mod assets;
+pub mod chart;
+pub mod context;
+pub mod html;
+pub mod lineage;
+pub mod markdown;
+pub mod model;
+pub mod scripts;
+
+pub use context::IncidentContext;
+
+use super::ReportContext;
+use std::path::Path;
+
+/// The two report forms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportKind {
+    /// Self-contained HTML.
+    Html,
+    /// Markdown.
+    Markdown,
+}
+
+impl ReportKind {
+    /// The form a file name asks for: `.md`/`.markdown` is Markdown, anything else HTML.
+    pub fn for_path(path: &Path) -> ReportKind {
+        match path
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase())
+            .as_deref()
+        {
+            Some("md" | "markdown") => ReportKind::Markdown,
+            _ => ReportKind::Html,
+        }
+    }
+}
+
+/// Gather the context events for the report from the scanned logs.
+pub fn gather(ctx: &ReportContext<'_>) -> IncidentContext {
+    context::gather(&ctx.result.discovery.logs, ctx.hits)
+}
+
+/// The report as text.
+pub fn render(kind: ReportKind, ctx: &ReportContext<'_>, context: &IncidentContext) -> String {
+    let report = model::build(ctx, context);
+    match kind {
+        ReportKind::Html => html::render(&report),
+        ReportKind::Markdown => markdown::render(&report),
+    }
+}
+
+/// Write the report to `path` (atomically), using an already gathered context.
+pub fn write_with(
+    path: &Path,
+    ctx: &ReportContext<'_>,
+    context: &IncidentContext,
+) -> std::io::Result<()> {
+    let text = render(ReportKind::for_path(path), ctx, context);
+    super::atomic::write_file(path, |w| w.write_all(text.as_bytes()))
+}
+
+/// Gather the context and write the report; the extension picks HTML or Markdown.
+pub fn write(path: &Path, ctx: &ReportContext<'_>) -> std::io::Result<()> {
+    write_with(path, ctx, &gather(ctx))
+}

@@ -1,0 +1,264 @@
+//! What the incident report says, computed once and rendered as HTML or Markdown: the overview
+//! (hosts, time span, hits by level and ATT&CK tactic, files), the detections grouped by rule,
+//! the process lineages and the reassembled scripts.
+
+use super::context::IncidentContext;
+use super::lineage::{self, Lineage};
+use super::scripts::{self, Script};
+use crate::hit::Hit;
+use crate::read::FileReport;
+use crate::report::ReportContext;
+use crate::rules::{Level, RuleInfo};
+use jiff::Timestamp;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Most process lineages in a report.
+pub const MAX_LINEAGES: usize = 300;
+/// Most scripts in a report.
+pub const MAX_SCRIPTS: usize = 200;
+
+/// The ATT&CK enterprise tactics in kill-chain order.
+pub const TACTIC_ORDER: [&str; 14] = [
+    "reconnaissance",
+    "resource-development",
+    "initial-access",
+    "execution",
+    "persistence",
+    "privilege-escalation",
+    "defense-evasion",
+    "credential-access",
+    "discovery",
+    "lateral-movement",
+    "collection",
+    "command-and-control",
+    "exfiltration",
+    "impact",
+];
+
+/// Levels from most to least severe.
+pub const LEVELS_DESC: [Level; 5] = [
+    Level::Critical,
+    Level::High,
+    Level::Medium,
+    Level::Low,
+    Level::Informational,
+];
+
+/// Hits per level, indexed by `Level as usize`.
+pub type LevelCounts = [u64; 5];
+
+/// One computer's hits.
+#[derive(Debug, Clone)]
+pub struct HostRow {
+    /// Computer name.
+    pub name: String,
+    /// Hits.
+    pub hits: u64,
+    /// Hits per level.
+    pub levels: LevelCounts,
+    /// First hit time.
+    pub first: Timestamp,
+    /// Last hit time.
+    pub last: Timestamp,
+}
+
+/// The overview numbers.
+#[derive(Debug, Clone, Default)]
+pub struct Overview {
+    /// Hits.
+    pub hits: usize,
+    /// Computers with hits, most hits first.
+    pub hosts: Vec<HostRow>,
+    /// First hit time.
+    pub first: Option<Timestamp>,
+    /// Last hit time (an aggregate's last time counts).
+    pub last: Option<Timestamp>,
+    /// Hits per level.
+    pub levels: LevelCounts,
+    /// Hits per tactic, kill-chain order, then other tactics, then `(none)`.
+    pub tactics: Vec<(String, u64)>,
+    /// Hits per technique, most first.
+    pub techniques: Vec<(String, u64)>,
+    /// Hits seen in more than one copy of a log (folded).
+    pub folded_copies: usize,
+    /// Logs scanned.
+    pub files_scanned: usize,
+    /// Bytes scanned.
+    pub bytes: u64,
+    /// Files skipped (not EVTX, unreadable).
+    pub files_skipped: usize,
+    /// Paths that did not exist.
+    pub paths_missing: usize,
+    /// Records read.
+    pub records: u64,
+    /// Rules that ran.
+    pub rules_loaded: usize,
+    /// Rules rejected at load.
+    pub rules_rejected: usize,
+}
+
+/// The hits of one rule.
+#[derive(Debug, Clone)]
+pub struct RuleGroup<'a> {
+    /// The rule.
+    pub rule: &'a RuleInfo,
+    /// Its hits (indexes into the report's hits), in time order.
+    pub hits: Vec<usize>,
+    /// Computers it fired on.
+    pub hosts: BTreeSet<String>,
+    /// First hit time.
+    pub first: Timestamp,
+    /// Last hit time.
+    pub last: Timestamp,
+}
+
+/// Everything the incident report shows.
+pub struct Report<'a> {
+    /// When the report was written.
+    pub generated: Timestamp,
+    /// The hits, filtered, deduplicated, in time order.
+    pub hits: &'a [Hit],
+    /// The overview.
+    pub overview: Overview,
+    /// Detections by rule: most severe first, then most hits.
+    pub rules: Vec<RuleGroup<'a>>,
+    /// Process lineages of the process-creation hits.
+    pub lineages: Vec<Lineage>,
+    /// Processes that fired but are not shown (over [`MAX_LINEAGES`]).
+    pub lineages_more: usize,
+    /// Reassembled script blocks of the 4104 hits.
+    pub scripts: Vec<Script>,
+    /// 4104 hits whose script block could not be found or shown.
+    pub scripts_unresolved: usize,
+    /// Damaged files.
+    pub damaged: Vec<&'a FileReport>,
+    /// Every scanned file.
+    pub files: &'a [FileReport],
+    /// Notes on what the report could not show (caps reached).
+    pub notes: Vec<String>,
+}
+
+/// The last time a hit covers (an aggregate's last time, else its time).
+pub fn last_time(h: &Hit) -> Timestamp {
+    h.aggregate
+        .as_ref()
+        .and_then(|a| a.last_time)
+        .unwrap_or_else(|| h.time())
+}
+
+/// Compute the report.
+pub fn build<'a>(ctx: &ReportContext<'a>, context: &IncidentContext) -> Report<'a> {
+    let hits = ctx.hits;
+    let (lineages, lineages_more) = lineage::build(hits, context, MAX_LINEAGES);
+    let (scripts, scripts_unresolved) = scripts::build(hits, context, MAX_SCRIPTS);
+    let mut notes = context.notes.clone();
+    if lineages_more > 0 {
+        notes.push(format!(
+            "{lineages_more} more processes fired than the {MAX_LINEAGES} lineages shown"
+        ));
+    }
+    Report {
+        generated: Timestamp::now(),
+        hits,
+        overview: overview(ctx),
+        rules: rule_groups(hits),
+        lineages,
+        lineages_more,
+        scripts,
+        scripts_unresolved,
+        damaged: ctx.result.files.iter().filter(|f| f.is_damaged()).collect(),
+        files: &ctx.result.files,
+        notes,
+    }
+}
+
+fn overview(ctx: &ReportContext<'_>) -> Overview {
+    let hits = ctx.hits;
+    let mut o = Overview {
+        hits: hits.len(),
+        files_scanned: ctx.result.files.len(),
+        bytes: ctx.result.discovery.total_bytes(),
+        files_skipped: ctx.result.discovery.skipped.len(),
+        paths_missing: ctx.result.discovery.missing.len(),
+        records: ctx.result.records(),
+        rules_loaded: ctx.rules.len(),
+        rules_rejected: ctx.rules_rejected,
+        ..Overview::default()
+    };
+    let mut hosts: BTreeMap<&str, HostRow> = BTreeMap::new();
+    let mut tactics: BTreeMap<String, u64> = BTreeMap::new();
+    let mut techniques: BTreeMap<String, u64> = BTreeMap::new();
+    for h in hits {
+        let (t0, t1) = (h.time(), last_time(h));
+        o.first = Some(o.first.map_or(t0, |f| f.min(t0)));
+        o.last = Some(o.last.map_or(t1, |l| l.max(t1)));
+        o.levels[h.rule.level as usize] += 1;
+        if !h.also_in.is_empty() {
+            o.folded_copies += 1;
+        }
+        let row = hosts.entry(&h.event.computer).or_insert_with(|| HostRow {
+            name: h.event.computer.to_string(),
+            hits: 0,
+            levels: [0; 5],
+            first: t0,
+            last: t1,
+        });
+        row.hits += 1;
+        row.levels[h.rule.level as usize] += 1;
+        row.first = row.first.min(t0);
+        row.last = row.last.max(t1);
+        if h.rule.tactics.is_empty() {
+            *tactics.entry("(none)".to_string()).or_default() += 1;
+        }
+        for t in &h.rule.tactics {
+            *tactics.entry(t.to_ascii_lowercase()).or_default() += 1;
+        }
+        for t in &h.rule.techniques {
+            *techniques.entry(t.clone()).or_default() += 1;
+        }
+    }
+    let mut hosts: Vec<HostRow> = hosts.into_values().collect();
+    hosts.sort_by(|a, b| b.hits.cmp(&a.hits).then_with(|| a.name.cmp(&b.name)));
+    o.hosts = hosts;
+    let rank = |t: &str| {
+        TACTIC_ORDER
+            .iter()
+            .position(|x| *x == t)
+            .unwrap_or(if t == "(none)" { 99 } else { 50 })
+    };
+    let mut tactics: Vec<(String, u64)> = tactics.into_iter().collect();
+    tactics.sort_by(|a, b| rank(&a.0).cmp(&rank(&b.0)).then_with(|| a.0.cmp(&b.0)));
+    o.tactics = tactics;
+    let mut techniques: Vec<(String, u64)> = techniques.into_iter().collect();
+    techniques.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    o.techniques = techniques;
+    o
+}
+
+fn rule_groups(hits: &[Hit]) -> Vec<RuleGroup<'_>> {
+    let mut groups: BTreeMap<(&str, &str), RuleGroup<'_>> = BTreeMap::new();
+    for (n, h) in hits.iter().enumerate() {
+        let g = groups
+            .entry((&h.rule.id, &h.rule.title))
+            .or_insert_with(|| RuleGroup {
+                rule: &h.rule,
+                hits: Vec::new(),
+                hosts: BTreeSet::new(),
+                first: h.time(),
+                last: last_time(h),
+            });
+        g.hits.push(n);
+        g.hosts.insert(h.event.computer.to_string());
+        g.first = g.first.min(h.time());
+        g.last = g.last.max(last_time(h));
+    }
+    let mut list: Vec<RuleGroup<'_>> = groups.into_values().collect();
+    list.sort_by(|a, b| {
+        b.rule
+            .level
+            .cmp(&a.rule.level)
+            .then_with(|| b.hits.len().cmp(&a.hits.len()))
+            .then_with(|| a.rule.title.cmp(&b.rule.title))
+    });
+    list
+}
