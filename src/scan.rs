@@ -15,7 +15,7 @@ use crate::read::{read_log, FileControl, FileReport, ReadOptions};
 use crate::rules::{EventMatch, Rule};
 use rayon::prelude::*;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -141,26 +141,34 @@ pub fn scan(
     let reports: Arc<Mutex<Vec<Option<TimedReport>>>> =
         Arc::new(Mutex::new(vec![None; logs.len()]));
     let active: Arc<Mutex<Vec<bool>>> = Arc::new(Mutex::new(vec![false; logs.len()]));
+    let file_started: Arc<Vec<AtomicBool>> =
+        Arc::new(logs.iter().map(|_| AtomicBool::new(false)).collect());
 
     let (done_tx, done_rx) = crossbeam_channel::bounded::<()>(1);
     {
-        let (dispatcher, shared, controls, reports, active, progress) = (
+        let (dispatcher, shared, controls, reports, active, started, progress) = (
             Arc::clone(&dispatcher),
             Arc::clone(&shared),
             Arc::clone(&controls),
             Arc::clone(&reports),
             Arc::clone(&active),
+            Arc::clone(&file_started),
             Arc::clone(&progress),
         );
         let read_opts = options.read.clone();
         let timing = options.timing;
+        let stall = TestStall::from_env();
         std::thread::spawn(move || {
             logs.par_iter().enumerate().for_each(|(i, log)| {
+                started[i].store(true, Ordering::Relaxed);
                 active.lock().unwrap_or_else(|e| e.into_inner())[i] = true;
                 let t0 = Instant::now();
                 // Bytes are counted a chunk at a time, and the rest when the file is done.
                 let counted = AtomicU64::new(0);
                 let sink = |events: Vec<Event>| {
+                    if let Some(stall) = &stall {
+                        stall.apply(&log.path, &controls[i]);
+                    }
                     detect_batch(&events, &dispatcher, &shared, &progress);
                     let chunk = crate::read::CHUNK_SIZE;
                     if counted.fetch_add(chunk, Ordering::Relaxed) + chunk <= log.size {
@@ -169,7 +177,19 @@ pub fn scan(
                         counted.fetch_sub(chunk, Ordering::Relaxed);
                     }
                 };
-                let report = read_log(log, &read_opts, &controls[i], &sink);
+                // A panic while reading one file (a parser bug on hostile input) costs that file
+                // only: it is reported as unreadable and the scan goes on.
+                let report = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    read_log(log, &read_opts, &controls[i], &sink)
+                }))
+                .unwrap_or_else(|panic| {
+                    let mut r = FileReport::new(&log.path, log.size);
+                    r.fatal = Some(format!(
+                        "internal error while reading this file ({}); it was skipped",
+                        panic_message(panic.as_ref())
+                    ));
+                    r
+                });
                 let counted = counted.load(Ordering::Relaxed);
                 let ms = if timing {
                     t0.elapsed().as_millis() as u64
@@ -202,8 +222,11 @@ pub fn scan(
                     let log = &discovery.logs[i];
                     let mut r = FileReport::new(&log.path, log.size);
                     r.timed_out = true;
-                    r.fatal =
-                        Some("the reader stopped responding on this file; it was abandoned".into());
+                    r.fatal = Some(if file_started[i].load(Ordering::Relaxed) {
+                        "the reader stopped responding on this file; it was abandoned".into()
+                    } else {
+                        "not read: every reader thread was stuck on another file".into()
+                    });
                     files.push(r);
                     file_millis.push(0);
                 }
@@ -328,6 +351,64 @@ fn watch(
         let stuck_only = all_hung;
         if any_active && stuck_only {
             return;
+        }
+    }
+}
+
+/// The text of a caught panic.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        format!("panic: {s}")
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        format!("panic: {s}")
+    } else {
+        "panic".to_string()
+    }
+}
+
+/// A test hook that makes the reader of chosen files stop responding, so that tests can prove
+/// the watchdog works (`tests/watchdog.rs`). Set by the hidden environment variable
+/// `EVTXSCAN_TEST_STALL`: `wait:TEXT` makes every file whose name contains TEXT stall in its
+/// chunk sink until the watchdog cancels it; `hang:TEXT` makes it never return at all. Several
+/// entries are separated by commas. Unset in normal use: nothing is checked per chunk then.
+struct TestStall {
+    entries: Vec<(bool, String)>,
+}
+
+impl TestStall {
+    fn from_env() -> Option<TestStall> {
+        let value = std::env::var("EVTXSCAN_TEST_STALL").ok()?;
+        let entries: Vec<(bool, String)> = value
+            .split(',')
+            .filter_map(|e| {
+                let (mode, text) = e.split_once(':')?;
+                let forever = match mode {
+                    "hang" => true,
+                    "wait" => false,
+                    _ => return None,
+                };
+                (!text.is_empty()).then(|| (forever, text.to_string()))
+            })
+            .collect();
+        (!entries.is_empty()).then_some(TestStall { entries })
+    }
+
+    /// Stall if the file's name asks for it.
+    fn apply(&self, path: &std::path::Path, control: &FileControl) {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        for (forever, text) in &self.entries {
+            if !name.contains(text.as_str()) {
+                continue;
+            }
+            loop {
+                if !forever && control.cancel.load(Ordering::Relaxed) {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
         }
     }
 }
