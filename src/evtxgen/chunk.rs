@@ -3,6 +3,42 @@
 //! 512-byte `ElfChnk` header with both CRC32s once it is full.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// FNV-1a over 8-byte words: template signatures and names are short keys hashed on every
+/// record, where SipHash's DoS resistance buys nothing (the writer hashes its own keys).
+#[derive(Default)]
+pub(crate) struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        let mut words = bytes.chunks_exact(8);
+        for w in &mut words {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(w);
+            h = (h ^ u64::from_le_bytes(word)).wrapping_mul(0x0000_0100_0000_01b3);
+            h ^= h >> 29;
+        }
+        for &b in words.remainder() {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+
+    fn finish(&self) -> u64 {
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^ (h >> 33)
+    }
+}
+
+type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<KeyHasher>>;
 
 /// Size of a chunk.
 pub const CHUNK_SIZE: usize = 65536;
@@ -32,11 +68,11 @@ pub(crate) struct Chunk {
     pub(crate) data: Vec<u8>,
     /// Where the committed records end (the free space offset).
     committed: usize,
-    names: HashMap<String, u32>,
+    names: FastMap<String, u32>,
     name_heads: [u32; 64],
     /// Every name written: (offset, bucket), to rebuild the table over committed names only.
     names_log: Vec<(u32, usize)>,
-    templates: HashMap<Vec<u8>, u32>,
+    templates: FastMap<Vec<u8>, u32>,
     template_heads: [u32; 32],
     templates_log: Vec<(u32, usize)>,
     first_id: u64,
@@ -52,10 +88,10 @@ impl Chunk {
         Chunk {
             data,
             committed: CHUNK_HEADER_SIZE,
-            names: HashMap::new(),
+            names: FastMap::default(),
             name_heads: [0; 64],
             names_log: Vec::new(),
-            templates: HashMap::new(),
+            templates: FastMap::default(),
             template_heads: [0; 32],
             templates_log: Vec::new(),
             first_id: 0,

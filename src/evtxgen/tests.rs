@@ -434,3 +434,67 @@ fn empty_writer_gives_a_header_only_file() {
     assert!(header.validate_checksum());
     assert_eq!(header.next_record_id, 1);
 }
+
+#[test]
+fn hash_tables_chain_every_name_and_template() {
+    let (bytes, _) = write_all(&tricky_events());
+    let chunk = &bytes[FILE_HEADER_BLOCK..FILE_HEADER_BLOCK + CHUNK_SIZE];
+    let u32_at = |at: usize| u32::from_le_bytes(chunk[at..at + 4].try_into().unwrap());
+    let u16_at = |at: usize| u16::from_le_bytes(chunk[at..at + 2].try_into().unwrap());
+    let mut names = Vec::new();
+    for bucket in 0..64 {
+        let mut offset = u32_at(128 + 4 * bucket) as usize;
+        while offset != 0 {
+            let (next, stored, len) = (u32_at(offset), u16_at(offset + 4), u16_at(offset + 6));
+            let units: Vec<u16> = (0..len as usize)
+                .map(|i| u16_at(offset + 8 + 2 * i))
+                .collect();
+            let hash = name_hash(units.iter().copied());
+            assert_eq!(hash as u16, stored);
+            assert_eq!(hash as usize % 64, bucket);
+            assert!(
+                next == 0 || (next as usize) < offset,
+                "chains link to older names"
+            );
+            names.push(String::from_utf16(&units).unwrap());
+            offset = next as usize;
+        }
+    }
+    names.sort();
+    let unique = names.len();
+    names.dedup();
+    assert_eq!(names.len(), unique, "each name is written once per chunk");
+    for expected in [
+        "Event",
+        "System",
+        "Provider",
+        "EventData",
+        "Data",
+        "Name",
+        "UserData",
+        "LogFileCleared",
+        "SubjectUserName",
+        "Computer",
+        "Security",
+        "xmlns",
+    ] {
+        assert!(
+            names.iter().any(|n| n == expected),
+            "{expected} in {names:?}"
+        );
+    }
+    let mut templates = 0;
+    for bucket in 0..32 {
+        let mut offset = u32_at(384 + 4 * bucket) as usize;
+        while offset != 0 {
+            let guid: [u8; 16] = chunk[offset + 4..offset + 20].try_into().unwrap();
+            assert_eq!(template_bucket(&guid), bucket);
+            // The definition body starts with a fragment header.
+            assert_eq!(&chunk[offset + 24..offset + 28], &[0x0f, 1, 1, 0]);
+            templates += 1;
+            offset = u32_at(offset) as usize;
+        }
+    }
+    // System templates for six computers, three EventData shapes, one UserData shape.
+    assert_eq!(templates, 6 + 3 + 1);
+}

@@ -182,25 +182,18 @@ fn file_header(chunks: u16, next_record_id: u64) -> Vec<u8> {
 
 /// Check that an event can be written, before any of it is.
 fn validate(ev: &EventSpec) -> Result<(), WriteError> {
-    let check = |what: &str, s: &str| {
-        // UTF-16 never has more units than UTF-8 has bytes.
-        if s.len() <= MAX_STRING_UNITS {
-            return Ok(());
-        }
-        let units = s.encode_utf16().count();
-        if units > MAX_STRING_UNITS {
-            return Err(WriteError::ValueTooLong {
-                what: what.to_string(),
-                units,
-            });
-        }
-        Ok(())
+    let check = |what: &dyn Fn() -> String, s: &str| match utf16_len_over_limit(s) {
+        Some(units) => Err(WriteError::ValueTooLong {
+            what: what(),
+            units,
+        }),
+        None => Ok(()),
     };
-    check("Provider", &ev.provider)?;
-    check("Channel", &ev.channel)?;
-    check("Computer", &ev.computer)?;
+    check(&|| "Provider".into(), &ev.provider)?;
+    check(&|| "Channel".into(), &ev.channel)?;
+    check(&|| "Computer".into(), &ev.computer)?;
     if let Some(s) = &ev.event_source_name {
-        check("EventSourceName", s)?;
+        check(&|| "EventSourceName".into(), s)?;
     }
     for t in [ev.time, ev.record_time()] {
         if filetime(t).is_none() {
@@ -215,8 +208,8 @@ fn validate(ev: &EventSpec) -> Result<(), WriteError> {
             }
             for (name, value) in fields {
                 let name = name.as_deref().unwrap_or("Data");
-                check(&format!("Data name {name}"), name)?;
-                check(&format!("Data {name}"), value)?;
+                check(&|| format!("Data name {name}"), name)?;
+                check(&|| format!("Data {name}"), value)?;
             }
         }
         Payload::UserData(user) => {
@@ -225,15 +218,25 @@ fn validate(ev: &EventSpec) -> Result<(), WriteError> {
             }
             element_name(&user.element)?;
             if let Some(ns) = &user.xmlns {
-                check("xmlns", ns)?;
+                check(&|| "xmlns".into(), ns)?;
             }
             for (name, value) in &user.fields {
                 element_name(name)?;
-                check(name, value)?;
+                check(&|| name.clone(), value)?;
             }
         }
     }
     Ok(())
+}
+
+/// The UTF-16 length of `s` when it is over [`MAX_STRING_UNITS`].
+fn utf16_len_over_limit(s: &str) -> Option<usize> {
+    // UTF-16 never has more units than UTF-8 has bytes.
+    if s.len() <= MAX_STRING_UNITS {
+        return None;
+    }
+    let units = s.encode_utf16().count();
+    (units > MAX_STRING_UNITS).then_some(units)
 }
 
 /// An XML element name: a letter or `_` first, then letters, digits, `_`, `-`, `.`.

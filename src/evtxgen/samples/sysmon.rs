@@ -12,28 +12,22 @@ use crate::evtxgen::windows::{
 };
 use jiff::SignedDuration;
 
-/// A process of the sample.
+/// A process of the sample: bob's or carol's session, or a system process.
 fn proc(guid: &str, pid: u32, image: &str, command_line: &str, user: &str) -> Proc {
-    let system = user.starts_with("NT AUTHORITY");
-    Proc {
-        guid: format!("{{{guid}}}"),
+    let logon_guid = if user.starts_with("NT AUTHORITY") {
+        "{7A1D2C3B-0000-0000-E703-000000000000}"
+    } else {
+        "{7A1D2C3B-1F00-6668-6A4F-070000000000}"
+    };
+    Proc::new(
+        format!("{{{guid}}}"),
         pid,
-        image: image.to_string(),
-        command_line: command_line.to_string(),
-        current_dir: if system {
-            "C:\\Windows\\system32\\".to_string()
-        } else {
-            format!("C:\\Users\\{}\\", user.rsplit('\\').next().unwrap_or(user))
-        },
-        user: user.to_string(),
-        integrity: if system { "System" } else { "Medium" }.to_string(),
-        logon_guid: if system {
-            "{7A1D2C3B-0000-0000-E703-000000000000}".to_string()
-        } else {
-            "{7A1D2C3B-1F00-6668-6A4F-070000000000}".to_string()
-        },
-        logon_id: if system { "0x3e7" } else { "0x74f6a" }.to_string(),
-    }
+        image,
+        command_line,
+        user,
+        logon_guid,
+        "0x74f6a",
+    )
 }
 
 const PS: &str = "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe";
