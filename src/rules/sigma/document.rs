@@ -130,6 +130,8 @@ const TACTICS: &[&str] = &[
     "persistence",
     "privilege-escalation",
     "defense-evasion",
+    "stealth",
+    "defense-impairment",
     "credential-access",
     "discovery",
     "lateral-movement",

@@ -194,7 +194,32 @@ where
             }
         }
     }
+    if seen {
+        return Some(false);
+    }
+    // Defender names its fields with spaces (`Threat Name`); Sigma rules write `ThreatName`.
+    for field in &event.data {
+        if field.name.contains(' ') && same_without_spaces(&field.name, name) {
+            seen = true;
+            if f(FieldValue::Str(&field.value)) {
+                return Some(true);
+            }
+        }
+    }
     seen.then_some(false)
+}
+
+/// Whether `spaced` equals `plain` once its spaces are dropped (ASCII case-insensitive).
+fn same_without_spaces(spaced: &str, plain: &str) -> bool {
+    let mut a = spaced.bytes().filter(|b| *b != b' ');
+    let mut b = plain.bytes();
+    loop {
+        match (a.next(), b.next()) {
+            (None, None) => return true,
+            (Some(x), Some(y)) if x.eq_ignore_ascii_case(&y) => {}
+            _ => return false,
+        }
+    }
 }
 
 fn first<'a>(event: &'a Event, name: &str) -> Option<&'a str> {

@@ -5,12 +5,15 @@
 //! values; typing modifiers (`re`, `cidr`, `lt`..`gte`, `exists`, `fieldref`, the time parts)
 //! choose how they are compared; `all`, `cased` and `neq` change how the results combine.
 
-use super::matcher::{build_regex, StrSet, Value};
+use super::matcher::{ascii_classes, build_regex, StrSet, Value};
 use super::value::{base64, base64_offsets, utf16_bytes, Piece, SigmaStr, Utf16, MAX_EXPANSION};
 use regex::Regex;
 use serde_yaml_ng::Value as Yaml;
 use std::collections::HashMap;
 use std::net::IpAddr;
+
+/// Most values one item may hold after expansion.
+pub const MAX_VALUES: usize = 100_000;
 
 /// Placeholder name → values, for `expand`.
 pub type Placeholders = HashMap<String, Vec<String>>;
@@ -362,7 +365,7 @@ fn typed(
     if let Some((i, ml, s)) = m.re {
         let res = values
             .iter()
-            .map(|v| build_regex(&scalar_text(v), i, ml, s))
+            .map(|v| build_regex(&ascii_classes(&scalar_text(v)), i, ml, s))
             .collect::<Result<_, _>>()?;
         return Ok(ItemTest::Regex { res, all: m.all });
     }
@@ -430,10 +433,8 @@ fn typed(
                 }
             }
         }
-        if out.len() > MAX_EXPANSION {
-            return Err(format!(
-                "the values expand to more than {MAX_EXPANSION} patterns"
-            ));
+        if out.len() > MAX_VALUES {
+            return Err(format!("more than {MAX_VALUES} values in one item"));
         }
     }
     Ok(ItemTest::Strings(StrSet::new(out, m.cased, m.all)?))

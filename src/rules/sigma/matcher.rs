@@ -252,6 +252,76 @@ fn glob_regex(s: &SigmaStr, cased: bool) -> Result<Regex, String> {
     build_regex(&re, !cased, false, true)
 }
 
+/// Rewrite the Perl classes `\w`, `\d`, `\s` (and negations) to their ASCII meaning, as PCRE
+/// reads them by default; Unicode classes would also make bounded repeats such as
+/// `\w{1,64}` compile to enormous automata.
+pub fn ascii_classes(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len() + 16);
+    let mut chars = pattern.chars();
+    let mut in_class = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                let Some(n) = chars.next() else {
+                    out.push(c);
+                    break;
+                };
+                let inside = match n {
+                    'w' => Some("0-9A-Za-z_"),
+                    'd' => Some("0-9"),
+                    's' => Some("\\t\\n\\x0B\\x0C\\r "),
+                    _ => None,
+                };
+                match (inside, in_class, n) {
+                    (Some(set), true, _) => out.push_str(set),
+                    (Some(set), false, _) => {
+                        out.push('[');
+                        out.push_str(set);
+                        out.push(']');
+                    }
+                    (None, false, 'W' | 'D' | 'S') => {
+                        let set = match n {
+                            'W' => "0-9A-Za-z_",
+                            'D' => "0-9",
+                            _ => "\\t\\n\\x0B\\x0C\\r ",
+                        };
+                        out.push_str("[^");
+                        out.push_str(set);
+                        out.push(']');
+                    }
+                    _ => {
+                        out.push('\\');
+                        out.push(n);
+                    }
+                }
+            }
+            '[' if !in_class => {
+                in_class = true;
+                out.push(c);
+                // A `]` right after `[` or `[^` is a literal member.
+                let rest = chars.as_str();
+                let skip = if rest.starts_with("^]") {
+                    2
+                } else if rest.starts_with(']') {
+                    1
+                } else {
+                    0
+                };
+                out.push_str(&rest[..skip]);
+                for _ in 0..skip {
+                    chars.next();
+                }
+            }
+            ']' if in_class => {
+                in_class = false;
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
 /// Compile a regex with the size limit.
 pub fn build_regex(
     pattern: &str,
@@ -338,6 +408,26 @@ mod tests {
         assert!(!s.any("NtLmSsp x", None));
         let strict = set(&["NtLmSsp "], false, false);
         assert!(!strict.any("NtLmSsp", None));
+    }
+
+    #[test]
+    fn perl_classes_are_ascii() {
+        assert_eq!(
+            ascii_classes(r"-k\s\w{1,64}"),
+            r"-k[\t\n\x0B\x0C\r ][0-9A-Za-z_]{1,64}"
+        );
+        assert_eq!(ascii_classes(r"[\w.]+\\w\D"), r"[0-9A-Za-z_.]+\\w[^0-9]");
+        assert_eq!(ascii_classes(r"[]\d]"), r"[]0-9]");
+        let r = build_regex(&ascii_classes(r"^\w+$"), false, false, false).unwrap();
+        assert!(r.is_match("abc_1"));
+        assert!(!r.is_match("héllo"));
+        assert!(build_regex(
+            &ascii_classes(r"-k\s\w{1,64}(?:\s?(?:-p|-s))?"),
+            true,
+            false,
+            false
+        )
+        .is_ok());
     }
 
     #[test]

@@ -151,3 +151,21 @@ fn one_verdict_per_document_and_yaml_errors() {
     assert_eq!(verdicts.len(), 1);
     assert!(verdicts[0].reason.contains("YAML"));
 }
+
+#[test]
+fn spaced_field_names_answer_to_sigma_names() {
+    let r = rule(&with_detection(
+        "service: windefend",
+        "    sel:\n        ThreatName|endswith: 'EICAR_Test_File'\n        SourceName: 'Real-Time Protection'\n    condition: sel\n",
+    ));
+    let e = event(
+        "Microsoft-Windows-Windows Defender/Operational",
+        "Microsoft-Windows-Windows Defender",
+        1119,
+        &[
+            ("Threat Name", "Tool:Win32/EICAR_Test_File"),
+            ("Source Name", "Real-Time Protection"),
+        ],
+    );
+    assert!(fires(&r, &e));
+}
