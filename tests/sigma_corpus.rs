@@ -116,7 +116,7 @@ fn sigmahq_regression_samples_fire() {
             continue;
         };
         let result = scan(
-            &[evtx.clone()],
+            std::slice::from_ref(&evtx),
             vec![Arc::clone(rule)],
             &ScanOptions::default(),
             Arc::new(Progress::default()),
@@ -218,7 +218,7 @@ fn attack_samples_cover_what_both_peers_find() {
                 *per_rule.entry(k.0.as_str()).or_default() += 1;
             }
             let mut sorted: Vec<_> = per_rule.into_iter().collect();
-            sorted.sort_by(|a, b| b.1.cmp(&a.1));
+            sorted.sort_by_key(|e| std::cmp::Reverse(e.1));
             for (id, n) in sorted.iter().take(25) {
                 let title = titles.get(*id).map(String::as_str).unwrap_or("?");
                 println!("  {label}: {n:4} {title} ({id})");
