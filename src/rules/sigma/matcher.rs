@@ -1,0 +1,441 @@
+//! Compiled string tests: the values of one detection item, searched together.
+//!
+//! Each value becomes the cheapest test that decides it: equality, prefix, suffix, substring,
+//! or (for other wildcard shapes and non-ASCII letters) an anchored regex compiled once. All
+//! substrings of an item go into one Aho-Corasick automaton with ASCII case folding, so an
+//! item with fifty `contains` values scans the field once and no field is ever lower-cased.
+
+use super::value::{Piece, SigmaStr};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use regex::{Regex, RegexBuilder};
+
+/// Largest compiled size of one regex.
+pub const REGEX_SIZE_LIMIT: usize = 1 << 20;
+
+/// How one value is tested against a text.
+#[derive(Debug, Clone)]
+enum Test {
+    /// Equal to the text.
+    Exact(Box<str>),
+    /// The text starts with it.
+    Prefix(Box<str>),
+    /// The text ends with it.
+    Suffix(Box<str>),
+    /// The text contains it (tested by the automaton).
+    Contains,
+    /// Any text at all (`*`).
+    Any,
+    /// A number: equal as a number, or as text.
+    Number(i64),
+    /// Anything else, as a regex.
+    Regex(Regex),
+}
+
+/// The compiled values of one detection item, ORed or (with `all`) ANDed.
+#[derive(Debug, Clone)]
+pub struct StrSet {
+    tests: Vec<Test>,
+    contains: Option<AhoCorasick>,
+    /// For each automaton pattern, the test it belongs to.
+    contains_owner: Vec<usize>,
+    /// For each test, a literal every match contains (lower case), if there is one.
+    literals: Vec<Option<Box<str>>>,
+    cased: bool,
+    all: bool,
+}
+
+/// One value before compilation: a Sigma string or a number.
+#[derive(Debug, Clone)]
+pub enum Value {
+    /// A string with wildcards.
+    Str(SigmaStr),
+    /// A YAML number, matched as a number and as its text.
+    Number(i64),
+}
+
+impl StrSet {
+    /// Compile values; `cased` makes them case-sensitive, `all` ANDs them.
+    pub fn new(values: Vec<Value>, cased: bool, all: bool) -> Result<StrSet, String> {
+        let mut tests = Vec::with_capacity(values.len());
+        let mut needles: Vec<String> = Vec::new();
+        let mut owner = Vec::new();
+        let mut literals = Vec::with_capacity(values.len());
+        for v in values {
+            literals.push(match &v {
+                Value::Str(s) => s
+                    .longest_literal()
+                    .filter(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii() || !has_case(c)))
+                    .map(|l| l.to_ascii_lowercase().into()),
+                Value::Number(_) => None,
+            });
+            let test = match v {
+                Value::Number(n) => Test::Number(n),
+                Value::Str(s) => match classify(&s, cased) {
+                    Shape::Contains(n) => {
+                        owner.push(tests.len());
+                        needles.push(n);
+                        Test::Contains
+                    }
+                    Shape::Exact(n) => Test::Exact(n.into()),
+                    Shape::Prefix(n) => Test::Prefix(n.into()),
+                    Shape::Suffix(n) => Test::Suffix(n.into()),
+                    Shape::Any => Test::Any,
+                    Shape::Regex => Test::Regex(glob_regex(&s, cased)?),
+                },
+            };
+            tests.push(test);
+        }
+        let contains = if needles.is_empty() {
+            None
+        } else {
+            Some(
+                AhoCorasickBuilder::new()
+                    .ascii_case_insensitive(!cased)
+                    .match_kind(MatchKind::Standard)
+                    .kind(Some(AhoCorasickKind::ContiguousNFA))
+                    .build(&needles)
+                    .map_err(|e| format!("cannot build the substring matcher: {e}"))?,
+            )
+        };
+        Ok(StrSet {
+            tests,
+            contains,
+            contains_owner: owner,
+            literals,
+            cased,
+            all,
+        })
+    }
+
+    /// Whether the values are ANDed.
+    pub fn is_all(&self) -> bool {
+        self.all
+    }
+
+    /// Number of values.
+    pub fn count(&self) -> usize {
+        self.tests.len()
+    }
+
+    /// Literals (lower case) of which at least one occurs in any text the set matches, or
+    /// `None` when some value has no literal (`*`, numbers).
+    pub fn required_literals(&self) -> Option<Vec<&str>> {
+        if self.all {
+            let best = self.literals.iter().flatten().max_by_key(|l| l.len())?;
+            return Some(vec![best]);
+        }
+        self.literals.iter().map(|l| l.as_deref()).collect()
+    }
+
+    /// Whether any value matches `text` (`number` is the field's numeric value when it is one).
+    pub fn any(&self, text: &str, number: Option<i64>) -> bool {
+        if let Some(ac) = &self.contains {
+            if ac.is_match(text) {
+                return true;
+            }
+        }
+        self.tests.iter().any(|t| self.test(t, text, number))
+    }
+
+    /// Mark in `found` every value that matches `text` (for `all` across several field values).
+    pub fn mark(&self, text: &str, number: Option<i64>, found: &mut [bool]) {
+        if let Some(ac) = &self.contains {
+            for m in ac.find_overlapping_iter(text) {
+                if let Some(&i) = self.contains_owner.get(m.pattern().as_usize()) {
+                    if let Some(f) = found.get_mut(i) {
+                        *f = true;
+                    }
+                }
+            }
+        }
+        for (i, t) in self.tests.iter().enumerate() {
+            if !found[i] && self.test(t, text, number) {
+                found[i] = true;
+            }
+        }
+    }
+
+    fn test(&self, t: &Test, text: &str, number: Option<i64>) -> bool {
+        match t {
+            Test::Exact(n) => {
+                self.eq(text, n) || (ends_blank(text, n) && self.eq(text.trim_end(), n))
+            }
+            Test::Prefix(n) => self.starts(text, n),
+            Test::Suffix(n) => {
+                self.ends(text, n) || (ends_blank(text, n) && self.ends(text.trim_end(), n))
+            }
+            Test::Contains => false,
+            Test::Any => true,
+            Test::Number(n) => number.or_else(|| crate::util::parse_int(text)) == Some(*n),
+            Test::Regex(r) => r.is_match(text),
+        }
+    }
+
+    fn eq(&self, text: &str, n: &str) -> bool {
+        if self.cased {
+            text == n
+        } else {
+            text.eq_ignore_ascii_case(n)
+        }
+    }
+
+    fn starts(&self, text: &str, n: &str) -> bool {
+        let (t, n) = (text.as_bytes(), n.as_bytes());
+        t.len() >= n.len() && {
+            let head = &t[..n.len()];
+            if self.cased {
+                head == n
+            } else {
+                head.eq_ignore_ascii_case(n)
+            }
+        }
+    }
+
+    fn ends(&self, text: &str, n: &str) -> bool {
+        let (t, n) = (text.as_bytes(), n.as_bytes());
+        t.len() >= n.len() && {
+            let tail = &t[t.len() - n.len()..];
+            if self.cased {
+                tail == n
+            } else {
+                tail.eq_ignore_ascii_case(n)
+            }
+        }
+    }
+}
+
+/// Whether `text` has trailing blanks the needle lacks: Windows writes some values with a
+/// trailing space (`LogonProcessName` is `NtLmSsp `), which equality and `endswith` ignore.
+fn ends_blank(text: &str, needle: &str) -> bool {
+    text.ends_with([' ', '\t']) && !needle.ends_with([' ', '\t'])
+}
+
+enum Shape {
+    Exact(String),
+    Prefix(String),
+    Suffix(String),
+    Contains(String),
+    Any,
+    Regex,
+}
+
+/// The cheapest test for a value. Case-insensitive literals with non-ASCII letters go to the
+/// regex engine, whose case folding covers Unicode.
+fn classify(s: &SigmaStr, cased: bool) -> Shape {
+    let ascii_ok = |l: &str| cased || l.chars().all(|c| c.is_ascii() || !has_case(c));
+    match s.pieces.as_slice() {
+        [] => Shape::Exact(String::new()),
+        [Piece::Star] => Shape::Any,
+        [Piece::Lit(l)] if ascii_ok(l) => Shape::Exact(l.clone()),
+        [Piece::Lit(l), Piece::Star] if ascii_ok(l) => Shape::Prefix(l.clone()),
+        [Piece::Star, Piece::Lit(l)] if ascii_ok(l) => Shape::Suffix(l.clone()),
+        [Piece::Star, Piece::Lit(l), Piece::Star] if ascii_ok(l) => Shape::Contains(l.clone()),
+        _ => Shape::Regex,
+    }
+}
+
+fn has_case(c: char) -> bool {
+    c.to_lowercase().ne(c.to_uppercase())
+}
+
+/// An anchored regex for a wildcard value (`*` → `.*`, `?` → `.`), dot matching newlines.
+fn glob_regex(s: &SigmaStr, cased: bool) -> Result<Regex, String> {
+    let mut re = String::from(r"\A");
+    for p in &s.pieces {
+        match p {
+            Piece::Lit(l) => re.push_str(&regex::escape(l)),
+            Piece::Star => re.push_str(".*"),
+            Piece::One => re.push('.'),
+        }
+    }
+    re.push_str(r"\z");
+    build_regex(&re, !cased, false, true)
+}
+
+/// Rewrite the Perl classes `\w`, `\d`, `\s` (and negations) to their ASCII meaning, as PCRE
+/// reads them by default; Unicode classes would also make bounded repeats such as
+/// `\w{1,64}` compile to enormous automata.
+pub fn ascii_classes(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len() + 16);
+    let mut chars = pattern.chars();
+    let mut in_class = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                let Some(n) = chars.next() else {
+                    out.push(c);
+                    break;
+                };
+                let inside = match n {
+                    'w' => Some("0-9A-Za-z_"),
+                    'd' => Some("0-9"),
+                    's' => Some("\\t\\n\\x0B\\x0C\\r "),
+                    _ => None,
+                };
+                match (inside, in_class, n) {
+                    (Some(set), true, _) => out.push_str(set),
+                    (Some(set), false, _) => {
+                        out.push('[');
+                        out.push_str(set);
+                        out.push(']');
+                    }
+                    (None, false, 'W' | 'D' | 'S') => {
+                        let set = match n {
+                            'W' => "0-9A-Za-z_",
+                            'D' => "0-9",
+                            _ => "\\t\\n\\x0B\\x0C\\r ",
+                        };
+                        out.push_str("[^");
+                        out.push_str(set);
+                        out.push(']');
+                    }
+                    _ => {
+                        out.push('\\');
+                        out.push(n);
+                    }
+                }
+            }
+            '[' if !in_class => {
+                in_class = true;
+                out.push(c);
+                // A `]` right after `[` or `[^` is a literal member.
+                let rest = chars.as_str();
+                let skip = if rest.starts_with("^]") {
+                    2
+                } else if rest.starts_with(']') {
+                    1
+                } else {
+                    0
+                };
+                out.push_str(&rest[..skip]);
+                for _ in 0..skip {
+                    chars.next();
+                }
+            }
+            ']' if in_class => {
+                in_class = false;
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Compile a regex with the size limit.
+pub fn build_regex(
+    pattern: &str,
+    case_insensitive: bool,
+    multi_line: bool,
+    dot_all: bool,
+) -> Result<Regex, String> {
+    RegexBuilder::new(pattern)
+        .case_insensitive(case_insensitive)
+        .multi_line(multi_line)
+        .dot_matches_new_line(dot_all)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .dfa_size_limit(REGEX_SIZE_LIMIT)
+        .build()
+        .map_err(|e| {
+            let msg = e.to_string();
+            let first = msg.lines().last().unwrap_or("").trim().to_string();
+            format!("regex {pattern:?} does not compile: {first}")
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(values: &[&str], cased: bool, all: bool) -> StrSet {
+        let v = values
+            .iter()
+            .map(|s| Value::Str(SigmaStr::parse(s)))
+            .collect();
+        StrSet::new(v, cased, all).unwrap()
+    }
+
+    #[test]
+    fn shapes_match_case_insensitively() {
+        let s = set(
+            &["*\\cmd.exe", "powershell*", "*-enc*", "exact"],
+            false,
+            false,
+        );
+        assert!(s.any(r"C:\Windows\System32\CMD.EXE", None));
+        assert!(s.any("PowerShell.exe -x", None));
+        assert!(s.any("foo -ENC bar", None));
+        assert!(s.any("EXACT", None));
+        assert!(!s.any("exactly", None));
+        assert!(!s.any(r"C:\cmd.exe.bak", None));
+    }
+
+    #[test]
+    fn cased_values_are_case_sensitive() {
+        let s = set(&["*Enc*"], true, false);
+        assert!(s.any("-Enc", None));
+        assert!(!s.any("-enc", None));
+    }
+
+    #[test]
+    fn general_wildcards_and_question_mark() {
+        let s = set(&["a*b?c"], false, false);
+        assert!(s.any("AxxxBzC", None));
+        assert!(!s.any("abc", None));
+        let one = set(&["?"], false, false);
+        assert!(one.any("é", None));
+        assert!(!one.any("", None));
+    }
+
+    #[test]
+    fn non_ascii_letters_fold_through_regex() {
+        let s = set(&["*ПРИВЕТ*"], false, false);
+        assert!(s.any("say привет", None));
+    }
+
+    #[test]
+    fn all_marks_every_value() {
+        let s = set(&["*a*", "*b*", "x*"], false, true);
+        let mut found = vec![false; 3];
+        s.mark("xBa", None, &mut found);
+        assert_eq!(found, vec![true, true, true]);
+    }
+
+    #[test]
+    fn trailing_blank_is_ignored_for_equality() {
+        let s = set(&["NtLmSsp"], false, false);
+        assert!(s.any("NtLmSsp ", None));
+        assert!(!s.any("NtLmSsp x", None));
+        let strict = set(&["NtLmSsp "], false, false);
+        assert!(!strict.any("NtLmSsp", None));
+    }
+
+    #[test]
+    fn perl_classes_are_ascii() {
+        assert_eq!(
+            ascii_classes(r"-k\s\w{1,64}"),
+            r"-k[\t\n\x0B\x0C\r ][0-9A-Za-z_]{1,64}"
+        );
+        assert_eq!(ascii_classes(r"[\w.]+\\w\D"), r"[0-9A-Za-z_.]+\\w[^0-9]");
+        assert_eq!(ascii_classes(r"[]\d]"), r"[]0-9]");
+        let r = build_regex(&ascii_classes(r"^\w+$"), false, false, false).unwrap();
+        assert!(r.is_match("abc_1"));
+        assert!(!r.is_match("héllo"));
+        assert!(build_regex(
+            &ascii_classes(r"-k\s\w{1,64}(?:\s?(?:-p|-s))?"),
+            true,
+            false,
+            false
+        )
+        .is_ok());
+    }
+
+    #[test]
+    fn numbers_match_as_numbers_and_text() {
+        let s = StrSet::new(vec![Value::Number(3)], false, false).unwrap();
+        assert!(s.any("3", None));
+        assert!(s.any("0x3", None));
+        assert!(s.any("x", Some(3)));
+        assert!(!s.any("4", None));
+    }
+}

@@ -1,0 +1,99 @@
+//! Pre-filter literals: a set of strings of which a rule provably needs at least one.
+//!
+//! Derived from the condition: a selection needs what one of its ANDed items needs (the most
+//! selective), an OR needs the union of what its parts need, and `not` needs nothing provable.
+//! An item yields literals only when every value it ORs has one. Fields read under another
+//! name on Security 4688 give needles on any field; derived 4688 values (`User`, `ProcessId`,
+//! `IntegrityLevel`, `LogonId`) and System values give none.
+
+use super::condition::Expr;
+use super::detection::{Detection, Item, Target};
+use super::fields::{Access, View};
+use super::item::ItemTest;
+use crate::rules::Needle;
+
+/// Most needles a rule reports (more is no use as a pre-filter).
+const MAX_NEEDLES: usize = 64;
+
+type Set = Vec<Needle>;
+
+/// The needles of a compiled rule, or `None` when no literal is provably required.
+pub fn of_rule(det: &Detection, direct: &View, alt: Option<&View>) -> Option<Vec<Needle>> {
+    let set = expr(&det.condition, det, direct, alt)?;
+    (!set.is_empty() && set.len() <= MAX_NEEDLES).then_some(set)
+}
+
+fn expr(e: &Expr, det: &Detection, direct: &View, alt: Option<&View>) -> Option<Set> {
+    match e {
+        Expr::Sel(i) => selection(*i, det, direct, alt),
+        Expr::Not(_) => None,
+        Expr::And(v) => best(v.iter().filter_map(|x| expr(x, det, direct, alt))),
+        Expr::Or(v) => union(v.iter().map(|x| expr(x, det, direct, alt))),
+        Expr::AtLeast(n, v) if *n >= 1 => union(v.iter().map(|i| selection(*i, det, direct, alt))),
+        Expr::AtLeast(..) => None,
+    }
+}
+
+fn selection(i: usize, det: &Detection, direct: &View, alt: Option<&View>) -> Option<Set> {
+    let sel = det.selections.get(i)?;
+    union(
+        sel.branches
+            .iter()
+            .map(|items| best(items.iter().filter_map(|it| item(it, direct, alt)))),
+    )
+}
+
+fn item(it: &Item, direct: &View, alt: Option<&View>) -> Option<Set> {
+    let ItemTest::Strings(set) = &it.test else {
+        return None;
+    };
+    let field = match it.target {
+        Target::Keywords => None,
+        Target::Field(slot) => {
+            let Access::Named(name) = direct.access.get(slot)? else {
+                return None;
+            };
+            match alt.and_then(|v| v.access.get(slot)) {
+                // Unnamed `Data` elements repeat: say "some value" rather than one field.
+                _ if &**name == "Data" => None,
+                None | Some(Access::Absent) => Some(name.to_string()),
+                Some(Access::Named(other)) if other == name => Some(name.to_string()),
+                // Read under another raw name on 4688: the literal is in some value.
+                Some(Access::Named(_)) => None,
+                Some(_) => return None,
+            }
+        }
+    };
+    let lits = set.required_literals()?;
+    Some(
+        lits.into_iter()
+            .map(|l| Needle {
+                field: field.clone(),
+                needle: l.to_string(),
+            })
+            .collect(),
+    )
+}
+
+/// The most selective alternative: longest shortest needle, then fewest needles.
+fn best(sets: impl Iterator<Item = Set>) -> Option<Set> {
+    sets.filter(|s| !s.is_empty()).max_by_key(|s| {
+        let shortest = s.iter().map(|n| n.needle.len()).min().unwrap_or(0);
+        (shortest.min(8), usize::MAX - s.len())
+    })
+}
+
+fn union(sets: impl Iterator<Item = Option<Set>>) -> Option<Set> {
+    let mut out: Set = Vec::new();
+    for s in sets {
+        for n in s? {
+            if !out.contains(&n) {
+                out.push(n);
+            }
+        }
+        if out.len() > MAX_NEEDLES {
+            return None;
+        }
+    }
+    Some(out)
+}
