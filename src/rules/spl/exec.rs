@@ -132,12 +132,7 @@ pub fn apply(cmd: &Command, row: &mut Row<'_>) -> bool {
 
 fn rename(row: &mut Row<'_>, from: &str, to: &str) {
     if !from.contains('*') {
-        let v = row.get(from);
-        if v.is_null() {
-            return;
-        }
-        row.remove(from);
-        row.set(to, v);
+        row.rename(from, to);
         return;
     }
     let names = row.names();
@@ -158,16 +153,17 @@ fn rename(row: &mut Row<'_>, from: &str, to: &str) {
             }
         }
     }
-    let values: Vec<(String, Value)> = moves
-        .iter()
-        .map(|(src, dst)| (dst.clone(), row.get(src)))
+    // `names()` detached the row: rewrite the plain field list in place, in one pass, so
+    // chained renames (a→b, b→c) read the old values and fields keep their positions.
+    let fields = std::mem::take(&mut row.fields);
+    row.fields = fields
+        .into_iter()
+        .filter_map(|(n, v)| match moves.iter().find(|(src, _)| *src == n) {
+            Some((_, dst)) => Some((dst.clone(), v)),
+            None if moves.iter().any(|(_, dst)| *dst == n) => None,
+            None => Some((n, v)),
+        })
         .collect();
-    for (src, _) in &moves {
-        row.remove(src);
-    }
-    for (dst, v) in values {
-        row.set(&dst, v);
-    }
 }
 
 fn keep_only(row: &mut Row<'_>, names: &[String]) {

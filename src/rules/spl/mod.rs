@@ -11,12 +11,14 @@
 //! present them, and the CIM `Endpoint.Processes` mapping), [`row`], [`pipeline`] (compiling a
 //! whole search), [`rule`] (the [`Rule`] implementation), [`detection`] (YAML metadata).
 
+pub mod command_parse;
 pub mod commands;
 pub mod detection;
 pub mod error;
 pub mod eval;
 pub mod exec;
 pub mod expr;
+pub mod function_helpers;
 pub mod functions;
 pub mod lexer;
 pub mod lookup;
@@ -27,6 +29,7 @@ pub mod row;
 pub mod rule;
 pub mod search;
 pub mod stats;
+pub mod stats_parse;
 pub mod timefmt;
 pub mod value;
 pub mod view;

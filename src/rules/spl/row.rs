@@ -103,6 +103,27 @@ impl<'e> Row<'e> {
         }
     }
 
+    /// Rename a field, keeping its position among the row's fields; a field already named `to`
+    /// is replaced. Nothing happens when `from` is absent.
+    pub fn rename(&mut self, from: &str, to: &str) {
+        if from == to {
+            return;
+        }
+        let v = self.get(from);
+        if v.is_null() {
+            return;
+        }
+        if self.view.is_none() {
+            self.fields.retain(|(n, _)| n != to);
+            if let Some(slot) = self.fields.iter_mut().find(|(n, _)| n == from) {
+                slot.0 = to.to_string();
+                return;
+            }
+        }
+        self.remove(from);
+        self.set(to, v);
+    }
+
     /// Remove a field.
     pub fn remove(&mut self, name: &str) {
         if self.view.is_some() {
