@@ -465,3 +465,36 @@ fn unsupported_commands_are_rejected_by_name() {
         );
     }
 }
+
+#[test]
+fn tstats_network_resolution_over_sysmon_22() {
+    let rule = rule_of(
+        "| tstats `security_content_summariesonly` count min(_time) as firstTime from datamodel=Network_Resolution \
+         where DNS.query IN (\"*.ngrok.io\", \"ngrok.*.tunnel.com\") NOT DNS.record_type IN (\"PTR\") \
+         by DNS.src DNS.query DNS.answer | `drop_dm_object_name(\"DNS\")` | eval qlen=len(query)",
+        &[],
+    );
+    assert_eq!(rule.scope().any_of[0].event_ids, vec![22]);
+    let evs = [
+        dns(
+            1,
+            "2024-03-03T03:03:03Z",
+            "C:\\x\\ngrok.exe",
+            "abc.NGROK.io",
+        ),
+        dns(2, "2024-03-03T03:03:04Z", "C:\\x\\ngrok.exe", "ngrok.io"),
+        proc1(
+            3,
+            "2024-03-03T03:03:05Z",
+            "C:\\x\\ngrok.exe",
+            "abc.ngrok.io",
+            "x.exe",
+        ),
+    ];
+    let hits = run(&rule, &evs);
+    assert_eq!(hits.len(), 1);
+    assert_eq!(field(&hits[0], "src"), Some("WS01.corp.local"));
+    assert_eq!(field(&hits[0], "query"), Some("abc.NGROK.io"));
+    assert_eq!(field(&hits[0], "answer"), Some("::ffff:1.2.3.4;"));
+    assert_eq!(field(&hits[0], "qlen"), Some("12"));
+}

@@ -91,25 +91,17 @@ pub fn compile(search: &str, macros: &MacroTable, lookups: &mut LookupSet) -> Sp
         if !name.eq_ignore_ascii_case("tstats") {
             return Err(SplError::UnsupportedCommand(name.to_ascii_lowercase()));
         }
-        let (where_, stats_cmd) = parse_tstats(rest)?;
-        let scope = vec![
-            SourceFilter {
-                channels: vec![SYSMON.to_string()],
-                event_ids: vec![1],
-                ..Default::default()
-            },
-            SourceFilter {
-                channels: vec![SECURITY.to_string()],
-                event_ids: vec![4688],
-                ..Default::default()
-            },
-        ];
-        (
-            Ctx::Processes,
-            where_,
-            vec![Command::Stats(Box::new(stats_cmd))],
-            scope,
-        )
+        let (dm, where_, stats_cmd) = parse_tstats(rest)?;
+        let source = |channel: &str, id: u32| SourceFilter {
+            channels: vec![channel.to_string()],
+            event_ids: vec![id],
+            ..Default::default()
+        };
+        let scope = match dm {
+            Ctx::Dns => vec![source(SYSMON, 22)],
+            _ => vec![source(SYSMON, 1), source(SECURITY, 4688)],
+        };
+        (dm, where_, vec![Command::Stats(Box::new(stats_cmd))], scope)
     } else {
         let (name, rest) = split_name(first);
         let text = if name.eq_ignore_ascii_case("search") {
@@ -154,8 +146,9 @@ fn split_name(seg: &str) -> (&str, &str) {
     }
 }
 
-/// Parse `tstats <aggs> from datamodel=Endpoint.Processes [where <search>] [by <fields>]`.
-fn parse_tstats(text: &str) -> SplResult<(Search, stats::StatsCmd)> {
+/// Parse `tstats <aggs> from datamodel=<dm> [where <search>] [by <fields>]` (datamodels
+/// `Endpoint.Processes` and `Network_Resolution`).
+fn parse_tstats(text: &str) -> SplResult<(Ctx, Search, stats::StatsCmd)> {
     let toks = lex(text)?;
     let from = toks
         .iter()
@@ -170,10 +163,9 @@ fn parse_tstats(text: &str) -> SplResult<(Search, stats::StatsCmd)> {
             "tstats without `from datamodel=`".into(),
         ));
     }
-    let dm = toks[from + 3].text().unwrap_or("").to_string();
-    if !dm.eq_ignore_ascii_case("Endpoint.Processes") {
-        return Err(SplError::Unsupported(format!("datamodel `{dm}`")));
-    }
+    let dm_name = toks[from + 3].text().unwrap_or("").to_string();
+    let dm = Ctx::of_datamodel(&dm_name)
+        .ok_or_else(|| SplError::Unsupported(format!("datamodel `{dm_name}`")))?;
     let after = from + 4;
     let where_at = toks[after..]
         .iter()
@@ -193,7 +185,7 @@ fn parse_tstats(text: &str) -> SplResult<(Search, stats::StatsCmd)> {
             return Err(SplError::Unsupported("tstats `by` before `where`".into()));
         }
     }
-    let where_ = search::parse(where_tokens, Ctx::Processes)?;
+    let where_ = search::parse(where_tokens, dm)?;
     let mut agg_tokens: Vec<Token> = toks[..from].to_vec();
     if let Some(b) = by_at {
         agg_tokens.extend_from_slice(&toks[b..]);
@@ -201,7 +193,7 @@ fn parse_tstats(text: &str) -> SplResult<(Search, stats::StatsCmd)> {
         return Err(syntax("unexpected text after the datamodel"));
     }
     let cmd = stats::parse_aggs(StatsKind::Tstats, &agg_tokens, text)?;
-    Ok((where_, cmd))
+    Ok((dm, where_, cmd))
 }
 
 /// The fields the matches must carry: what the commands up to the first grouping read.

@@ -9,7 +9,7 @@ use super::exec;
 use super::pipeline::{Needed, Pipeline};
 use super::row::{value_text, Row};
 use super::value::Value;
-use super::view::{self, in_processes_datamodel, Ctx, EventView};
+use super::view::{self, EventView};
 use crate::event::Event;
 use crate::hit::{Aggregate, EventRef, Hit};
 use crate::rules::{EventMatch, Needle, Rule, RuleInfo, Scope};
@@ -162,7 +162,7 @@ impl Rule for SplRule {
     fn check(&self, event: &Event) -> Option<EventMatch> {
         let view = EventView::new(event);
         let ctx = self.pipeline.ctx;
-        if ctx == Ctx::Processes && !in_processes_datamodel(view.kind) {
+        if !ctx.admits(view.kind) {
             return None;
         }
         if !self.pipeline.base.matches(&view) {

@@ -23,8 +23,40 @@ pub const SECURITY: &str = "Security";
 pub enum Ctx {
     /// A raw event search: XML names, System names, add-on aliases.
     Raw,
-    /// `tstats ... from datamodel=Endpoint.Processes`: `Processes.<cim field>`.
+    /// `tstats ... from datamodel=Endpoint.Processes`: `Processes.<cim field>`, over Sysmon 1
+    /// and Security 4688.
     Processes,
+    /// `tstats ... from datamodel=Network_Resolution`: `DNS.<cim field>`, over Sysmon 22.
+    Dns,
+}
+
+impl Ctx {
+    /// The datamodel of a `tstats from datamodel=` name.
+    pub fn of_datamodel(name: &str) -> Option<Ctx> {
+        match name.to_ascii_lowercase().as_str() {
+            "endpoint.processes" => Some(Ctx::Processes),
+            "network_resolution" | "network_resolution.dns" => Some(Ctx::Dns),
+            _ => None,
+        }
+    }
+
+    /// The field prefix of a datamodel context (`Processes.`, `DNS.`).
+    pub fn prefix(self) -> &'static str {
+        match self {
+            Ctx::Raw => "",
+            Ctx::Processes => "Processes.",
+            Ctx::Dns => "DNS.",
+        }
+    }
+
+    /// Whether events of a kind belong to this context's datamodel (always, for raw searches).
+    pub fn admits(self, kind: Kind) -> bool {
+        match self {
+            Ctx::Raw => true,
+            Ctx::Processes => matches!(kind, Kind::SysmonProcess | Kind::Security4688),
+            Ctx::Dns => kind == Kind::SysmonDns,
+        }
+    }
 }
 
 /// A field derived by the add-ons (and the CIM Processes datamodel).
@@ -70,6 +102,8 @@ pub enum Alias {
     Answer,
     /// `reply_code_id`: the DNS status.
     ReplyCode,
+    /// `src` of a DNS query: the computer that asked.
+    Src,
     /// `action`: `allowed` for process creation.
     Action,
     /// `vendor_product`.
@@ -119,14 +153,36 @@ const ALIASES: &[(&str, Alias)] = &[
     ("IMPHASH", Alias::Hash("IMPHASH")),
 ];
 
-/// The CIM field names of `Endpoint.Processes` this view provides, with their alias.
-pub fn cim_fields() -> impl Iterator<Item = (&'static str, Alias)> {
-    ALIASES.iter().copied().filter(|(n, a)| {
-        !matches!(
-            a,
-            Alias::Query | Alias::Answer | Alias::ReplyCode | Alias::Hash(_) | Alias::SignatureId
-        ) && !matches!(*n, "dvc" | "host" | "dvc_nt_host" | "event_id")
-    })
+/// The CIM fields of `Network_Resolution.DNS` this view provides over Sysmon 22.
+const DNS_FIELDS: &[(&str, Alias)] = &[
+    ("query", Alias::Query),
+    ("answer", Alias::Answer),
+    ("reply_code_id", Alias::ReplyCode),
+    ("src", Alias::Src),
+    ("process_name", Alias::ProcessName),
+    ("process_path", Alias::ProcessPath),
+    ("process_id", Alias::ProcessId),
+    ("process_guid", Alias::ProcessGuid),
+    ("user", Alias::User),
+    ("vendor_product", Alias::VendorProduct),
+];
+
+/// The CIM field names of a datamodel context, with their alias.
+pub fn cim_fields(ctx: Ctx) -> Box<dyn Iterator<Item = (&'static str, Alias)>> {
+    match ctx {
+        Ctx::Dns => Box::new(DNS_FIELDS.iter().copied()),
+        Ctx::Raw | Ctx::Processes => Box::new(ALIASES.iter().copied().filter(|(n, a)| {
+            !matches!(
+                a,
+                Alias::Query
+                    | Alias::Answer
+                    | Alias::ReplyCode
+                    | Alias::Src
+                    | Alias::Hash(_)
+                    | Alias::SignatureId
+            ) && !matches!(*n, "dvc" | "host" | "dvc_nt_host" | "event_id")
+        })),
+    }
 }
 
 /// System values with a Splunk name.
@@ -225,8 +281,8 @@ pub fn resolve(name: &str, ctx: Ctx) -> Key {
                 alias: alias_of(name),
             },
         },
-        Ctx::Processes => match name.strip_prefix("Processes.") {
-            Some(cim) => cim_fields()
+        Ctx::Processes | Ctx::Dns => match name.strip_prefix(ctx.prefix()) {
+            Some(cim) => cim_fields(ctx)
                 .find(|(n, _)| *n == cim)
                 .map(|(_, a)| Key::Alias(a))
                 .unwrap_or(Key::Missing),
@@ -273,11 +329,6 @@ pub fn kind_of(ev: &Event) -> Kind {
     } else {
         Kind::Other
     }
-}
-
-/// Whether events of this kind belong to the `Endpoint.Processes` datamodel.
-pub fn in_processes_datamodel(kind: Kind) -> bool {
-    matches!(kind, Kind::SysmonProcess | Kind::Security4688)
 }
 
 /// One event seen through the add-ons.
@@ -435,6 +486,7 @@ impl<'e> EventView<'e> {
             Alias::Query if k == SysmonDns => self.data("QueryName").map(b),
             Alias::Answer if k == SysmonDns => self.data("QueryResults").map(b),
             Alias::ReplyCode if k == SysmonDns => self.data("QueryStatus").map(b),
+            Alias::Src if k == SysmonDns => Some(b(non_empty(&self.ev.computer)?)),
             Alias::Action if k == SysmonProcess || k == Security4688 => Some(b("allowed")),
             Alias::VendorProduct if sysmon => Some(b("Microsoft Sysmon")),
             Alias::VendorProduct => Some(b("Microsoft Windows")),
@@ -494,13 +546,13 @@ impl<'e> EventView<'e> {
                     }
                 }
             }
-            Ctx::Processes => {
+            Ctx::Processes | Ctx::Dns => {
                 if let Some(v) = self.sys(Sys::Time) {
                     push("_time".into(), v);
                 }
-                for (n, a) in cim_fields() {
+                for (n, a) in cim_fields(ctx) {
                     if let Some(v) = self.alias(a) {
-                        push(format!("Processes.{n}"), v);
+                        push(format!("{}{n}", ctx.prefix()), v);
                     }
                 }
             }
@@ -567,6 +619,8 @@ mod tests {
         );
         assert_eq!(resolve("Processes.nope", Ctx::Processes), Key::Missing);
         assert_eq!(resolve("Image", Ctx::Processes), Key::Missing);
+        assert_eq!(resolve("DNS.query", Ctx::Dns), Key::Alias(Alias::Query));
+        assert_eq!(resolve("host", Ctx::Dns), Key::Alias(Alias::Dest));
     }
 
     #[test]
