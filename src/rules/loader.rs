@@ -88,7 +88,7 @@ pub enum FileKind {
     SplunkDetection,
     /// A Splunk macro (`definition:`).
     SplunkMacro,
-    /// A CSV lookup table.
+    /// A CSV lookup table, or a lookup definition YAML (`filename:` or `collection:`).
     Lookup,
     /// Something else.
     Unknown,
@@ -113,6 +113,7 @@ pub fn classify(path: &Path, text: &str) -> FileKind {
             "detection" | "correlation" | "filter" => return FileKind::Sigma,
             "search" => kind = FileKind::SplunkDetection,
             "definition" if kind == FileKind::Unknown => kind = FileKind::SplunkMacro,
+            "filename" | "collection" if kind == FileKind::Unknown => kind = FileKind::Lookup,
             _ => {}
         }
     }

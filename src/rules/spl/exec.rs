@@ -1,0 +1,329 @@
+//! Running commands: one row at a time for streaming commands, over all rows otherwise.
+
+use super::commands::{Command, LookupCmd, RexMode};
+use super::row::{name_matches, wildcard_capture, Row};
+use super::search::FieldSource;
+use super::stats;
+use super::value::Value;
+
+/// Apply a streaming command to one row; `false` drops the row.
+pub fn apply(cmd: &Command, row: &mut Row<'_>) -> bool {
+    match cmd {
+        Command::Search(s) => s.matches(&*row as &dyn FieldSource),
+        Command::Where(e) => e.eval(&*row).truthy(),
+        Command::Eval(assigns) => {
+            for (name, e) in assigns {
+                let v = e.eval(&*row);
+                row.set(name, v);
+            }
+            true
+        }
+        Command::Rename(pairs) => {
+            for (from, to) in pairs {
+                rename(row, from, to);
+            }
+            true
+        }
+        Command::Table(names)
+        | Command::Fields {
+            remove: false,
+            names,
+        } => {
+            keep_only(row, names);
+            true
+        }
+        Command::Fields {
+            remove: true,
+            names,
+        } => {
+            if names.iter().any(|n| n.contains('*')) {
+                let present = row.names();
+                for n in present {
+                    if names.iter().any(|p| name_matches(p, &n)) {
+                        row.remove(&n);
+                    }
+                }
+            } else {
+                for n in names {
+                    row.remove(n);
+                }
+            }
+            true
+        }
+        Command::Rex { field, regex, mode } => {
+            let v = row.get(field);
+            let Some(text) = v.text().map(|t| t.into_owned()) else {
+                return true;
+            };
+            match mode {
+                RexMode::Extract { names, max_match } => {
+                    let mut found: Vec<Vec<String>> = vec![Vec::new(); names.len()];
+                    for caps in regex.captures_iter(&text).take(*max_match) {
+                        for (i, n) in names.iter().enumerate() {
+                            if let Some(m) = caps.name(n) {
+                                found[i].push(m.as_str().to_string());
+                            }
+                        }
+                    }
+                    for (n, vals) in names.iter().zip(found) {
+                        if !vals.is_empty() {
+                            row.set(n, Value::from_texts(vals));
+                        }
+                    }
+                }
+                RexMode::Sed {
+                    replacement,
+                    global,
+                } => {
+                    let out = if *global {
+                        regex.replace_all(&text, replacement.as_str())
+                    } else {
+                        regex.replace(&text, replacement.as_str())
+                    };
+                    row.set(field, Value::Str(out.into_owned()));
+                }
+            }
+            true
+        }
+        Command::Regex {
+            field,
+            regex,
+            negate,
+        } => {
+            let v = row.get(field);
+            let hit = v.texts().iter().any(|t| regex.is_match(t));
+            hit != *negate
+        }
+        Command::Lookup(l) => {
+            lookup(l, row);
+            true
+        }
+        Command::Fillnull { value, fields } => {
+            for f in fields {
+                if row.get(f).is_null() {
+                    row.set(f, Value::Str(value.clone()));
+                }
+            }
+            true
+        }
+        Command::Convert { format, fields } => {
+            for (src, dst) in fields {
+                if let Some(t) = row.get(src).num() {
+                    if let Some(s) = super::timefmt::strftime(t, format) {
+                        row.set(dst, Value::Str(s));
+                    }
+                }
+            }
+            true
+        }
+        Command::Bin { field, span, out } => {
+            if let Some(t) = row.get(field).num() {
+                row.set(out, Value::Num((t / span).floor() * span));
+            }
+            true
+        }
+        Command::Stats(_)
+        | Command::Dedup { .. }
+        | Command::Head(_)
+        | Command::Sort { .. }
+        | Command::MvExpand { .. } => true,
+    }
+}
+
+fn rename(row: &mut Row<'_>, from: &str, to: &str) {
+    if !from.contains('*') {
+        row.rename(from, to);
+        return;
+    }
+    let names = row.names();
+    let mut moves = Vec::new();
+    for n in &names {
+        if let Some(caps) = wildcard_capture(from, n) {
+            let mut target = String::new();
+            let mut pieces = to.split('*');
+            if let Some(first) = pieces.next() {
+                target.push_str(first);
+            }
+            for (cap, piece) in caps.iter().zip(pieces) {
+                target.push_str(cap);
+                target.push_str(piece);
+            }
+            if target != *n {
+                moves.push((n.clone(), target));
+            }
+        }
+    }
+    // `names()` detached the row: rewrite the plain field list in place, in one pass, so
+    // chained renames (a→b, b→c) read the old values and fields keep their positions.
+    let fields = std::mem::take(&mut row.fields);
+    row.fields = fields
+        .into_iter()
+        .filter_map(|(n, v)| match moves.iter().find(|(src, _)| *src == n) {
+            Some((_, dst)) => Some((dst.clone(), v)),
+            None if moves.iter().any(|(_, dst)| *dst == n) => None,
+            None => Some((n, v)),
+        })
+        .collect();
+}
+
+fn keep_only(row: &mut Row<'_>, names: &[String]) {
+    let mut kept: Vec<(String, Value)> = Vec::new();
+    if names.iter().any(|n| n.contains('*')) {
+        let present = row.names();
+        for p in names {
+            for n in &present {
+                if name_matches(p, n) && !kept.iter().any(|(k, _)| k == n) {
+                    kept.push((n.clone(), row.get(n)));
+                }
+            }
+        }
+    } else {
+        for n in names {
+            if kept.iter().any(|(k, _)| k == n) {
+                continue;
+            }
+            let v = row.get(n);
+            if !v.is_null() {
+                kept.push((n.clone(), v));
+            }
+        }
+    }
+    row.view = None;
+    row.fields = kept;
+}
+
+fn lookup(l: &LookupCmd, row: &mut Row<'_>) {
+    let values: Vec<Option<String>> = l
+        .inputs
+        .iter()
+        .map(|(_, f)| row.get(f).text().map(|t| t.into_owned()))
+        .collect();
+    let found = l.matcher.find(&values, l.table.max_matches);
+    if found.len() < l.table.min_matches.max(1) {
+        if let Some(default) = &l.table.default_match {
+            if l.table.min_matches > 0 {
+                for (_, f) in &l.outputs {
+                    if !l.only_new || row.get(f).is_null() {
+                        row.set(f, Value::Str(default.clone()));
+                    }
+                }
+            }
+        }
+        if found.is_empty() {
+            return;
+        }
+    }
+    for (col, f) in &l.outputs {
+        if l.only_new && !row.get(f).is_null() {
+            continue;
+        }
+        let mut vals: Vec<String> = Vec::new();
+        for &r in &found {
+            if let Some(v) = l.table.value(r, *col) {
+                if !v.is_empty() && !vals.iter().any(|x| x == v) {
+                    vals.push(v.to_string());
+                }
+            }
+        }
+        row.set(f, Value::from_texts(vals));
+    }
+}
+
+/// Run any command over all rows.
+pub fn run<'e>(cmd: &Command, rows: Vec<Row<'e>>) -> Vec<Row<'e>> {
+    match cmd {
+        Command::Stats(s) => stats::run(s, rows),
+        Command::Dedup {
+            keep,
+            fields,
+            keep_empty,
+        } => {
+            let mut seen: std::collections::HashMap<Vec<String>, usize> = Default::default();
+            rows.into_iter()
+                .filter(|row| {
+                    let key: Option<Vec<String>> = fields
+                        .iter()
+                        .map(|f| {
+                            let v = row.get(f);
+                            (!v.is_null()).then(|| v.texts().join("\n"))
+                        })
+                        .collect();
+                    match key {
+                        None => *keep_empty,
+                        Some(k) => {
+                            let c = seen.entry(k).or_insert(0);
+                            *c += 1;
+                            *c <= *keep
+                        }
+                    }
+                })
+                .collect()
+        }
+        Command::Head(n) => rows.into_iter().take(*n).collect(),
+        Command::Sort { limit, keys } => {
+            let mut rows = rows;
+            rows.sort_by(|a, b| {
+                for (k, desc) in keys {
+                    let (x, y) = (a.get(k), b.get(k));
+                    let o = match (x.num(), y.num()) {
+                        (Some(p), Some(q)) => {
+                            p.partial_cmp(&q).unwrap_or(std::cmp::Ordering::Equal)
+                        }
+                        _ => x
+                            .text()
+                            .unwrap_or_default()
+                            .to_lowercase()
+                            .cmp(&y.text().unwrap_or_default().to_lowercase()),
+                    };
+                    let o = if *desc { o.reverse() } else { o };
+                    if o.is_ne() {
+                        return o;
+                    }
+                }
+                std::cmp::Ordering::Equal
+            });
+            rows.truncate(*limit);
+            rows
+        }
+        Command::MvExpand { field, limit } => {
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                let v = row.get(field);
+                match v {
+                    Value::Multi(vals) => {
+                        for x in vals.into_iter().take(*limit) {
+                            let mut r = row.clone();
+                            r.set(field, Value::Str(x));
+                            out.push(r);
+                        }
+                    }
+                    _ => out.push(row),
+                }
+            }
+            out
+        }
+        Command::Fillnull { value, fields } if fields.is_empty() => {
+            let mut rows = rows;
+            let mut all: Vec<String> = Vec::new();
+            for r in rows.iter_mut() {
+                for n in r.names() {
+                    if !all.contains(&n) {
+                        all.push(n);
+                    }
+                }
+            }
+            for r in rows.iter_mut() {
+                for n in &all {
+                    if r.get(n).is_null() {
+                        r.set(n, Value::Str(value.clone()));
+                    }
+                }
+            }
+            rows
+        }
+        streaming => rows
+            .into_iter()
+            .filter_map(|mut r| apply(streaming, &mut r).then_some(r))
+            .collect(),
+    }
+}

@@ -1,0 +1,93 @@
+//! Literals a detection provably needs, for the dispatcher's pre-filter.
+//!
+//! Taken from one top-level conjunct of the base search: `field=value` or `field IN (...)`
+//! (or an `OR` of them) over fields whose value appears verbatim in the event (raw EventData
+//! fields and the aliases that are a slice of one: process name, path, command line...). Each
+//! value gives its longest literal piece; the conjunct whose shortest piece is longest wins.
+//! Numeric values and fields the add-ons transform (hex ids, integrity levels, composed user
+//! names, constants) never give needles.
+
+use super::pipeline::Pipeline;
+use super::search::{Op, Search};
+use super::value::parse_num;
+use super::view::{Alias, Key};
+use crate::rules::Needle;
+
+/// Shortest literal worth a needle.
+const MIN_LEN: usize = 3;
+
+fn verbatim(key: &Key) -> bool {
+    let alias_ok = |a: &Alias| {
+        matches!(
+            a,
+            Alias::ProcessName
+                | Alias::ProcessPath
+                | Alias::Process
+                | Alias::ParentProcessName
+                | Alias::ParentProcessPath
+                | Alias::ParentProcess
+                | Alias::OriginalFileName
+                | Alias::ProcessGuid
+                | Alias::ParentProcessGuid
+                | Alias::ProcessHash
+                | Alias::CurrentDirectory
+                | Alias::Query
+                | Alias::Answer
+        )
+    };
+    match key {
+        Key::Data {
+            sys: None, alias, ..
+        } => alias.as_ref().is_none_or(alias_ok),
+        Key::Alias(a) => alias_ok(a),
+        _ => false,
+    }
+}
+
+fn literal(pattern: &super::wildcard::WildPattern) -> Option<String> {
+    if !pattern.has_wildcard() && parse_num(pattern.source()).is_some() {
+        return None;
+    }
+    let lit = pattern.longest_literal();
+    (lit.chars().count() >= MIN_LEN).then_some(lit)
+}
+
+fn needles_of(s: &Search) -> Option<Vec<String>> {
+    match s {
+        Search::Cmp {
+            field,
+            op: Op::Eq,
+            value,
+        } if verbatim(&field.key) => literal(&value.pat).map(|l| vec![l]),
+        Search::In { field, values } if verbatim(&field.key) && !values.is_empty() => {
+            values.iter().map(literal).collect()
+        }
+        Search::Or(v) => {
+            let mut all = Vec::new();
+            for x in v {
+                all.extend(needles_of(x)?);
+            }
+            Some(all)
+        }
+        Search::And(v) => v
+            .iter()
+            .filter_map(needles_of)
+            .max_by_key(|n| n.iter().map(String::len).min().unwrap_or(0)),
+        _ => None,
+    }
+}
+
+/// The needles of a pipeline's base search, if any.
+pub fn needles(p: &Pipeline) -> Option<Vec<Needle>> {
+    let mut lits = needles_of(&p.base)?;
+    lits.sort();
+    lits.dedup();
+    Some(
+        lits.into_iter()
+            .map(|needle| Needle {
+                field: None,
+                needle,
+            })
+            .collect(),
+    )
+}
