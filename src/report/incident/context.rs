@@ -17,6 +17,7 @@ use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// Sysmon's channel.
 pub const SYSMON_CHANNEL: &str = "Microsoft-Windows-Sysmon/Operational";
@@ -530,7 +531,9 @@ fn fold_copies(ctx: &mut IncidentContext) {
 
 /// Read the scanned logs again and gather the context for `hits`. Files whose first events are
 /// all of one channel that holds nothing the report needs are abandoned after their first
-/// chunks. A second pass runs only when some 4104 hit did not carry its ScriptBlockId.
+/// chunks, and a file that makes no progress for [`FILE_TIMEOUT`] is abandoned. A second pass
+/// runs only when some 4104 hit did not carry its ScriptBlockId. Pass only logs the scan could
+/// read (see [`super::gather`]).
 pub fn gather(logs: &[crate::discover::LogFile], hits: &[Hit]) -> IncidentContext {
     let wanted = Wanted::from_hits(hits);
     if wanted.computers.is_empty() {
@@ -555,22 +558,55 @@ pub fn gather(logs: &[crate::discover::LogFile], hits: &[Hit]) -> IncidentContex
     ctx
 }
 
+/// A file that makes no progress for this long is abandoned by the context pass.
+pub const FILE_TIMEOUT: Duration = Duration::from_secs(120);
+
 fn read_all(logs: &[crate::discover::LogFile], collector: &ContextCollector) {
     let options = ReadOptions::default();
-    logs.par_iter().for_each(|log| {
-        let control = FileControl::default();
-        let decided = AtomicBool::new(false);
-        let sink = |events: Vec<Event>| {
-            if !decided.swap(true, Ordering::Relaxed) {
-                let channels: BTreeMap<&str, ()> =
-                    events.iter().map(|e| (&*e.channel, ())).collect();
-                if channels.len() == 1 && !channels.keys().any(|c| relevant_channel(c)) {
-                    control.cancel.store(true, Ordering::Relaxed);
-                    return;
+    let controls: Vec<FileControl> = logs.iter().map(|_| FileControl::default()).collect();
+    let active: Vec<AtomicBool> = logs.iter().map(|_| AtomicBool::new(false)).collect();
+    let done = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        scope.spawn(|| watch(&controls, &active, &done, FILE_TIMEOUT));
+        let work: Vec<_> = logs.iter().zip(&controls).zip(&active).collect();
+        work.par_iter().for_each(|((log, control), active)| {
+            active.store(true, Ordering::Relaxed);
+            let decided = AtomicBool::new(false);
+            let sink = |events: Vec<Event>| {
+                if !decided.swap(true, Ordering::Relaxed) {
+                    let channels: BTreeMap<&str, ()> =
+                        events.iter().map(|e| (&*e.channel, ())).collect();
+                    if channels.len() == 1 && !channels.keys().any(|c| relevant_channel(c)) {
+                        control.cancel.store(true, Ordering::Relaxed);
+                        return;
+                    }
                 }
-            }
-            collector.offer(&events);
-        };
-        let _ = read_log(log, &options, &control, &sink);
+                collector.offer(&events);
+            };
+            let _ = read_log(log, &options, control, &sink);
+            active.store(false, Ordering::Relaxed);
+        });
+        done.store(true, Ordering::Relaxed);
     });
+}
+
+/// Cancel any file being read that makes no progress for `timeout`, until `done`.
+fn watch(controls: &[FileControl], active: &[AtomicBool], done: &AtomicBool, timeout: Duration) {
+    let tick = Duration::from_millis(200).min(timeout);
+    let mut last: Vec<(u64, Instant)> = controls
+        .iter()
+        .map(|c| (c.progress.load(Ordering::Relaxed), Instant::now()))
+        .collect();
+    while !done.load(Ordering::Relaxed) {
+        std::thread::sleep(tick);
+        let now = Instant::now();
+        for ((c, (seen, since)), active) in controls.iter().zip(last.iter_mut()).zip(active) {
+            let p = c.progress.load(Ordering::Relaxed);
+            if p != *seen || !active.load(Ordering::Relaxed) {
+                (*seen, *since) = (p, now);
+            } else if now.duration_since(*since) >= timeout {
+                c.cancel.store(true, Ordering::Relaxed);
+            }
+        }
+    }
 }

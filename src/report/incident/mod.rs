@@ -43,9 +43,32 @@ impl ReportKind {
     }
 }
 
-/// Gather the context events for the report from the scanned logs.
+/// Gather the context events for the report from the scanned logs, leaving out the files the
+/// scan's watchdog had to stop (they would only stall this pass too).
 pub fn gather(ctx: &ReportContext<'_>) -> IncidentContext {
-    context::gather(&ctx.result.discovery.logs, ctx.hits)
+    let stalled: std::collections::HashSet<&Path> = ctx
+        .result
+        .files
+        .iter()
+        .filter(|f| f.timed_out)
+        .map(|f| f.path.as_path())
+        .collect();
+    let logs: Vec<crate::discover::LogFile> = ctx
+        .result
+        .discovery
+        .logs
+        .iter()
+        .filter(|l| !stalled.contains(l.path.as_path()))
+        .cloned()
+        .collect();
+    let mut gathered = context::gather(&logs, ctx.hits);
+    if !stalled.is_empty() {
+        gathered.notes.push(format!(
+            "{} event logs the scan had to stop were not read for context",
+            stalled.len()
+        ));
+    }
+    gathered
 }
 
 /// The report as text.
