@@ -80,9 +80,8 @@ pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
         }
         format => {
             // A table written to a file has no colours.
-            let write = |w: &mut dyn std::io::Write| match format {
-                Format::Table => report::table::write(w, &hits, false),
-                _ => report::timeline::write(w, format, &hits, args.timesketch),
+            let write = |w: &mut dyn std::io::Write| {
+                report::timeline::write(w, format, &hits, args.timesketch)
             };
             match &args.output {
                 Some(path) => report::atomic::write_file(path, |w| write(w))

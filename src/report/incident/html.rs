@@ -272,9 +272,14 @@ fn rule_group(s: &mut String, r: &Report<'_>, g: &RuleGroup<'_>) {
     let rule = g.rule;
     let _ = write!(
         s,
-        r#"<details class="rule" data-level="{}" data-title="{}"><summary>{} <b>{}</b> · {} on {} · {} – {}</summary><div class="body">"#,
+        r#"<details class="rule" data-level="{}" data-title="{}"{}><summary>{} <b>{}</b> · {} on {} · {} – {}</summary><div class="body">"#,
         rule.level.as_str(),
         e(&rule.title),
+        if rule.level >= Level::High {
+            " open"
+        } else {
+            ""
+        },
         badge(rule.level),
         e(&rule.title),
         chart::plural(g.hits.len() as i64, "hit"),
