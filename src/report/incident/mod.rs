@@ -10,9 +10,11 @@ pub mod assets;
 pub mod chart;
 pub mod context;
 pub mod html;
+mod html_evidence;
 pub mod lineage;
 pub mod markdown;
 pub mod model;
+pub mod records;
 pub mod scripts;
 
 pub use context::IncidentContext;
