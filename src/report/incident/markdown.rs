@@ -1,5 +1,5 @@
 //! The Markdown incident report, for tickets: the same sections as the HTML report, shorter.
-//! Every value from an event goes through [`for_markdown`] (`|`, backticks, `<`, control
+//! Every value from an event goes through [`for_markdown`](crate::util::sanitize::for_markdown) (`|`, backticks, `<`, control
 //! characters...), scripts into fenced blocks longer than any backtick run they contain.
 
 use super::lineage::{Lineage, ProcessNode};
