@@ -14,6 +14,8 @@ use std::fmt::Write as _;
 
 /// Most event rows listed per rule.
 pub const MAX_ROWS_PER_RULE: usize = 300;
+/// Most event rows in the whole page (the timeline outputs have every hit).
+pub const MAX_ROWS_TOTAL: usize = 20_000;
 /// Most characters of one field value in a detection row.
 const MAX_CELL_CHARS: usize = 2_000;
 /// Most hosts drawn in the per-host chart.
@@ -259,13 +261,16 @@ fn detections(s: &mut String, r: &Report<'_>) {
         r.rules.len(),
         r.rules.len()
     );
+    let mut budget = MAX_ROWS_TOTAL;
     for g in &r.rules {
-        rule_group(s, r, g);
+        let rows = MAX_ROWS_PER_RULE.min(budget);
+        budget -= rows.min(g.hits.len());
+        rule_group(s, r, g, rows);
     }
     s.push_str("</section>\n");
 }
 
-fn rule_group(s: &mut String, r: &Report<'_>, g: &RuleGroup<'_>) {
+fn rule_group(s: &mut String, r: &Report<'_>, g: &RuleGroup<'_>, rows: usize) {
     let rule = g.rule;
     let _ = write!(
         s,
@@ -309,17 +314,17 @@ fn rule_group(s: &mut String, r: &Report<'_>, g: &RuleGroup<'_>) {
         );
     }
     s.push_str("<table><tr><th>time (UTC)</th><th>computer</th><th>event</th><th>what happened</th><th>source</th></tr>");
-    for &n in g.hits.iter().take(MAX_ROWS_PER_RULE) {
+    for &n in g.hits.iter().take(rows) {
         if let Some(h) = r.hits.get(n) {
             hit_row(s, h);
         }
     }
     s.push_str("</table>");
-    if g.hits.len() > MAX_ROWS_PER_RULE {
+    if g.hits.len() > rows {
         let _ = write!(
             s,
             "<p class=\"meta\">{} more hits of this rule are in the timeline outputs (CSV/JSON).</p>",
-            g.hits.len() - MAX_ROWS_PER_RULE
+            g.hits.len() - rows
         );
     }
     s.push_str("</div></details>\n");
