@@ -115,7 +115,7 @@ fn report_renders_in_chromium_without_script_errors() {
         &page,
         &[
             format!("--screenshot={}", shot.display()),
-            "--window-size=1400,2200".to_string(),
+            "--window-size=1400,4200".to_string(),
         ],
     );
     let png = std::fs::read(&shot).expect("a screenshot");

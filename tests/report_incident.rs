@@ -345,3 +345,36 @@ fn context_pass_reads_real_logs() {
     );
     assert!(ctx.processes.iter().all(|p| *p.computer == *child.computer));
 }
+
+#[test]
+fn long_rules_are_cut_with_a_note() {
+    let r = rule("many", "Many", evtxscan::rules::Level::Low, &[], &[]);
+    let hits: Vec<_> = (0..350u64)
+        .map(|i| {
+            let ev = Ev::new(
+                "a.evtx",
+                "Security",
+                4625,
+                "DC1",
+                i + 1,
+                "2024-01-01T00:00:00Z",
+            );
+            hit(&r, &ev.event)
+        })
+        .collect();
+    let result = scan_result(&["a.evtx"], &[]);
+    let rules = rule_objects(&[&r]);
+    let ctx = evtxscan::report::ReportContext {
+        rules: &rules,
+        result: &result,
+        hits: &hits,
+        rules_rejected: 0,
+        verdicts: &[],
+    };
+    let none = incident::IncidentContext::default();
+    let page = incident::render(ReportKind::Html, &ctx, &none);
+    assert_eq!(page.matches("<tr class=\"ev\">").count(), 300);
+    assert!(page.contains("50 more hits of this rule are in the timeline outputs"));
+    let md = incident::render(ReportKind::Markdown, &ctx, &none);
+    assert!(md.contains("300 more hits in the timeline outputs."));
+}

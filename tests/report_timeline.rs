@@ -146,6 +146,7 @@ fn csv_has_fixed_columns_one_line_per_hit_and_is_spreadsheet_safe() {
             "first_time",
             "last_time",
             "by",
+            "records",
             "source",
             "also_in",
             "fields"
@@ -291,6 +292,7 @@ fn aggregates_carry_count_times_group_and_records() {
     assert_eq!(col("kind"), "aggregate");
     assert_eq!(col("count"), "2");
     assert_eq!(col("by"), "Image=C:\\x.exe");
+    assert_eq!(col("records"), "s.evtx#5 | s.evtx#9");
     assert_eq!(col("last_time"), "2024-01-01T00:05:00.0000000Z");
 }
 

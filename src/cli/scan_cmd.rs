@@ -79,6 +79,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
             report::table::write(&mut out, &hits, color)?;
         }
         format => {
+            // A table written to a file has no colours.
             let write = |w: &mut dyn std::io::Write| {
                 report::timeline::write(w, format, &hits, args.timesketch)
             };
@@ -99,6 +100,9 @@ pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
     }
     if !args.report.is_empty() {
         // One more pass over the logs for lineage, DNS and script context, shared by all forms.
+        if show_progress {
+            eprintln!("evtxscan: reading the logs again for the incident report's context…");
+        }
         let context = report::incident::gather(&ctx);
         for path in &args.report {
             report::incident::write_with(path, &ctx, &context)

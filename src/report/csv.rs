@@ -28,12 +28,13 @@ pub const LEAD_COLUMNS: [&str; 13] = [
 ];
 
 /// The columns after the key columns.
-pub const TAIL_COLUMNS: [&str; 8] = [
+pub const TAIL_COLUMNS: [&str; 9] = [
     "kind",
     "count",
     "first_time",
     "last_time",
     "by",
+    "records",
     "source",
     "also_in",
     "fields",
@@ -72,16 +73,22 @@ pub fn row(h: &Hit, timesketch: bool) -> Vec<String> {
         h.event.record_id.to_string(),
     ];
     r.extend(KeyColumn::ALL.iter().map(|c| c.value(h)));
-    let (kind, count, first, last, by) = match &h.aggregate {
+    let (kind, count, first, last, by, records) = match &h.aggregate {
         Some(a) => (
             "aggregate",
             a.count.to_string(),
             a.first_time.map(rfc3339).unwrap_or_default(),
             a.last_time.map(rfc3339).unwrap_or_default(),
             columns::flatten_fields(&a.by),
+            a.records
+                .iter()
+                .map(|r| format!("{}#{}", r.source.display(), r.record_id))
+                .collect::<Vec<_>>()
+                .join(LIST_SEPARATOR),
         ),
         None => (
             "event",
+            String::new(),
             String::new(),
             String::new(),
             String::new(),
@@ -94,6 +101,7 @@ pub fn row(h: &Hit, timesketch: bool) -> Vec<String> {
         first,
         last,
         by,
+        records,
         h.event.source.display(),
         h.also_in
             .iter()

@@ -8,6 +8,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// The bar's layout: elapsed, bar, bytes of total, read rate, ETA, then [`message`].
+pub const TEMPLATE: &str = "{spinner} {elapsed_precise} [{bar:30}] {bytes}/{total_bytes} \
+                            {binary_bytes_per_sec} ETA {eta}  {wide_msg}";
+
 /// A running progress display; call [`ProgressDisplay::finish`] when the scan ends.
 pub struct ProgressDisplay {
     stop: Arc<AtomicBool>,
@@ -49,12 +53,9 @@ impl ProgressDisplay {
         let thread = std::thread::spawn(move || {
             let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
             bar.set_style(
-                ProgressStyle::with_template(
-                    "{spinner} {elapsed_precise} [{bar:30}] {bytes}/{total_bytes} \
-                     {binary_bytes_per_sec} ETA {eta}  {wide_msg}",
-                )
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
+                ProgressStyle::with_template(TEMPLATE)
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> "),
             );
             let started = std::time::Instant::now();
             while !stop2.load(Ordering::Relaxed) {
@@ -92,6 +93,11 @@ impl Drop for ProgressDisplay {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[test]
+    fn template_is_valid() {
+        assert!(indicatif::ProgressStyle::with_template(TEMPLATE).is_ok());
+    }
+
     #[test]
     fn message_shows_counts() {
         let p = Progress::default();

@@ -70,8 +70,7 @@ fn aggregate_order(a: &Hit, b: &Hit) -> Ordering {
     }
 }
 
-/// Write hits in a timeline format (`Table` is written as JSONL here; the terminal table is
-/// [`super::table`]).
+/// Write hits in a timeline format (`Table`: the table of [`super::table`], without colours).
 pub fn write(
     w: &mut dyn Write,
     format: Format,
@@ -79,7 +78,8 @@ pub fn write(
     timesketch: bool,
 ) -> std::io::Result<()> {
     match format {
-        Format::Jsonl | Format::Table => super::json::write_jsonl(w, hits, timesketch),
+        Format::Table => super::table::write(w, hits, false),
+        Format::Jsonl => super::json::write_jsonl(w, hits, timesketch),
         Format::Json => super::json::write_array(w, hits, timesketch),
         Format::Csv => super::csv::write(w, hits, timesketch),
     }

@@ -8,112 +8,26 @@
 //! and in total), so a hostile or huge log cannot exhaust memory; what the caps left out is
 //! counted in [`IncidentContext::notes`].
 
-use crate::event::{Event, Source};
+use super::records::{fragment, opt_text, text};
+pub use super::records::{
+    is_process_creation, is_script_block, is_sysmon, parse_pid, process_record, DnsRecord,
+    ProcessRecord, ProcessSource, ScriptFragment, SYSMON_CHANNEL,
+};
+use crate::event::Event;
 use crate::hit::Hit;
 use crate::read::{read_log, FileControl, ReadOptions};
-use crate::util::sanitize::truncate_chars;
-use jiff::Timestamp;
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-/// Sysmon's channel.
-pub const SYSMON_CHANNEL: &str = "Microsoft-Windows-Sysmon/Operational";
 /// Most process creations kept per computer.
 pub const MAX_PROCESSES_PER_COMPUTER: usize = 200_000;
 /// Most DNS queries kept per process.
 pub const MAX_DNS_PER_PROCESS: usize = 500;
-/// Most characters kept of a command line or image path.
-pub const MAX_VALUE_CHARS: usize = 8_192;
 /// Most bytes of script text kept in all.
 pub const MAX_SCRIPT_BYTES: usize = 64 * 1024 * 1024;
-
-/// Which log a process creation came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ProcessSource {
-    /// Sysmon event 1.
-    Sysmon,
-    /// Security event 4688.
-    Security,
-}
-
-/// A process creation, cut down to what lineage needs.
-#[derive(Debug, Clone)]
-pub struct ProcessRecord {
-    /// `Computer`.
-    pub computer: Arc<str>,
-    /// `TimeCreated`.
-    pub time: Timestamp,
-    /// Sysmon 1 or Security 4688.
-    pub kind: ProcessSource,
-    /// `EventRecordID`.
-    pub record_id: u64,
-    /// The log file.
-    pub source: Arc<Source>,
-    /// Sysmon `ProcessGuid`.
-    pub guid: Option<Box<str>>,
-    /// Sysmon `ParentProcessGuid`.
-    pub parent_guid: Option<Box<str>>,
-    /// Sysmon `ProcessId`, 4688 `NewProcessId` (hex in the log).
-    pub pid: Option<u64>,
-    /// Sysmon `ParentProcessId`, 4688 `ProcessId` (the creator).
-    pub ppid: Option<u64>,
-    /// `Image` / `NewProcessName`.
-    pub image: Box<str>,
-    /// `CommandLine`.
-    pub command_line: Box<str>,
-    /// `ParentImage` / `ParentProcessName`.
-    pub parent_image: Box<str>,
-    /// `ParentCommandLine` (Sysmon only).
-    pub parent_command_line: Box<str>,
-    /// `User`, or the 4688 target (else subject) account as `DOMAIN\name`.
-    pub user: Box<str>,
-}
-
-/// A DNS query (Sysmon 22).
-#[derive(Debug, Clone)]
-pub struct DnsRecord {
-    /// `Computer`.
-    pub computer: Arc<str>,
-    /// `TimeCreated`.
-    pub time: Timestamp,
-    /// `ProcessGuid`.
-    pub guid: Option<Box<str>>,
-    /// `ProcessId`.
-    pub pid: Option<u64>,
-    /// `Image`.
-    pub image: Box<str>,
-    /// `QueryName`.
-    pub query: Box<str>,
-    /// `QueryResults`.
-    pub results: Box<str>,
-    /// `QueryStatus`.
-    pub status: Box<str>,
-    /// `EventRecordID`.
-    pub record_id: u64,
-}
-
-/// One 4104 fragment of a script block.
-#[derive(Debug, Clone)]
-pub struct ScriptFragment {
-    /// `Computer`.
-    pub computer: Arc<str>,
-    /// `ScriptBlockId`.
-    pub script_id: Box<str>,
-    /// `MessageNumber` (1-based).
-    pub number: u32,
-    /// `MessageTotal`.
-    pub total: u32,
-    /// `ScriptBlockText`.
-    pub text: Box<str>,
-    /// `Path` (the script file, when there is one).
-    pub path: Box<str>,
-    /// `TimeCreated`.
-    pub time: Timestamp,
-    /// `EventRecordID`.
-    pub record_id: u64,
-}
 
 /// The events gathered for the report.
 #[derive(Debug, Default, Clone)]
@@ -141,22 +55,6 @@ pub struct Wanted {
     pub script_ids: HashSet<(String, String)>,
     /// (computer, record id) of 4104 hits whose ScriptBlockId is not in the hit.
     pub script_records: HashSet<(String, u64)>,
-}
-
-/// Whether an event is a Sysmon process creation.
-pub fn is_sysmon(ev_channel: &str, event_id: u32, wanted: u32) -> bool {
-    event_id == wanted && ev_channel.eq_ignore_ascii_case(SYSMON_CHANNEL)
-}
-
-/// Whether a hit's event is a process creation (Sysmon 1 or Security 4688).
-pub fn is_process_creation(channel: &str, event_id: u32) -> bool {
-    is_sysmon(channel, event_id, 1)
-        || (event_id == 4688 && channel.eq_ignore_ascii_case("Security"))
-}
-
-/// Whether a hit's event is a PowerShell script block (4104).
-pub fn is_script_block(channel: &str, event_id: u32) -> bool {
-    event_id == 4104 && channel.to_ascii_lowercase().contains("powershell")
 }
 
 fn hit_field<'a>(h: &'a Hit, name: &str) -> Option<&'a str> {
@@ -202,91 +100,6 @@ impl Wanted {
         }
         w
     }
-}
-
-/// A process id as Windows writes it (decimal, or `0x` hex in 4688).
-pub fn parse_pid(s: &str) -> Option<u64> {
-    crate::util::parse_int(s).and_then(|v| u64::try_from(v).ok())
-}
-
-fn text(ev: &Event, name: &str) -> Box<str> {
-    ev.get_str(name)
-        .map(|v| {
-            truncate_chars(&v, MAX_VALUE_CHARS)
-                .into_owned()
-                .into_boxed_str()
-        })
-        .unwrap_or_default()
-}
-
-fn opt_text(ev: &Event, name: &str) -> Option<Box<str>> {
-    ev.get_str(name).filter(|v| !v.is_empty()).map(|v| {
-        truncate_chars(&v, MAX_VALUE_CHARS)
-            .into_owned()
-            .into_boxed_str()
-    })
-}
-
-/// The 4688 account of the new process (`TargetDomainName\TargetUserName`), else its creator.
-fn account_4688(ev: &Event) -> Box<str> {
-    let pick = |user: &str, domain: &str| -> Option<String> {
-        let u = ev.get_str(user)?;
-        if u.is_empty() || u == "-" {
-            return None;
-        }
-        Some(
-            match ev.get_str(domain).filter(|d| !d.is_empty() && d != "-") {
-                Some(d) => format!("{d}\\{u}"),
-                None => u.into_owned(),
-            },
-        )
-    };
-    pick("TargetUserName", "TargetDomainName")
-        .or_else(|| pick("SubjectUserName", "SubjectDomainName"))
-        .unwrap_or_default()
-        .into_boxed_str()
-}
-
-/// A process creation record from an event, if it is one.
-pub fn process_record(ev: &Event) -> Option<ProcessRecord> {
-    let computer: Arc<str> = Arc::from(&*ev.computer);
-    if is_sysmon(&ev.channel, ev.event_id, 1) {
-        return Some(ProcessRecord {
-            computer,
-            time: ev.time,
-            kind: ProcessSource::Sysmon,
-            record_id: ev.record_id,
-            source: Arc::clone(&ev.source),
-            guid: opt_text(ev, "ProcessGuid"),
-            parent_guid: opt_text(ev, "ParentProcessGuid"),
-            pid: ev.get_str("ProcessId").and_then(|v| parse_pid(&v)),
-            ppid: ev.get_str("ParentProcessId").and_then(|v| parse_pid(&v)),
-            image: text(ev, "Image"),
-            command_line: text(ev, "CommandLine"),
-            parent_image: text(ev, "ParentImage"),
-            parent_command_line: text(ev, "ParentCommandLine"),
-            user: text(ev, "User"),
-        });
-    }
-    if is_process_creation(&ev.channel, ev.event_id) {
-        return Some(ProcessRecord {
-            computer,
-            time: ev.time,
-            kind: ProcessSource::Security,
-            record_id: ev.record_id,
-            source: Arc::clone(&ev.source),
-            guid: None,
-            parent_guid: None,
-            pid: ev.get_str("NewProcessId").and_then(|v| parse_pid(&v)),
-            ppid: ev.get_str("ProcessId").and_then(|v| parse_pid(&v)),
-            image: text(ev, "NewProcessName"),
-            command_line: text(ev, "CommandLine"),
-            parent_image: text(ev, "ParentProcessName"),
-            parent_command_line: Box::from(""),
-            user: account_4688(ev),
-        });
-    }
-    None
 }
 
 /// Gathers context events from the scanned logs; fed by the reader's sink from several threads.
@@ -470,25 +283,6 @@ impl ContextCollector {
     }
 }
 
-fn fragment(ev: &Event) -> ScriptFragment {
-    let num = |name: &str| {
-        ev.get_str(name)
-            .and_then(|v| crate::util::parse_int(&v))
-            .and_then(|v| u32::try_from(v).ok())
-            .unwrap_or(1)
-    };
-    ScriptFragment {
-        computer: Arc::from(&*ev.computer),
-        script_id: ev.get_str("ScriptBlockId").unwrap_or_default().into(),
-        number: num("MessageNumber"),
-        total: num("MessageTotal"),
-        text: ev.get_str("ScriptBlockText").unwrap_or_default().into(),
-        path: text(ev, "Path"),
-        time: ev.time,
-        record_id: ev.record_id,
-    }
-}
-
 /// Fold copies of one record (the same log collected twice, VSS copies) and sort by time.
 fn fold_copies(ctx: &mut IncidentContext) {
     let mut seen = HashSet::new();
@@ -530,7 +324,9 @@ fn fold_copies(ctx: &mut IncidentContext) {
 
 /// Read the scanned logs again and gather the context for `hits`. Files whose first events are
 /// all of one channel that holds nothing the report needs are abandoned after their first
-/// chunks. A second pass runs only when some 4104 hit did not carry its ScriptBlockId.
+/// chunks, and a file that makes no progress for [`FILE_TIMEOUT`] is abandoned. A second pass
+/// runs only when some 4104 hit did not carry its ScriptBlockId. Pass only logs the scan could
+/// read (see [`super::gather`]).
 pub fn gather(logs: &[crate::discover::LogFile], hits: &[Hit]) -> IncidentContext {
     let wanted = Wanted::from_hits(hits);
     if wanted.computers.is_empty() {
@@ -555,22 +351,55 @@ pub fn gather(logs: &[crate::discover::LogFile], hits: &[Hit]) -> IncidentContex
     ctx
 }
 
+/// A file that makes no progress for this long is abandoned by the context pass.
+pub const FILE_TIMEOUT: Duration = Duration::from_secs(120);
+
 fn read_all(logs: &[crate::discover::LogFile], collector: &ContextCollector) {
     let options = ReadOptions::default();
-    logs.par_iter().for_each(|log| {
-        let control = FileControl::default();
-        let decided = AtomicBool::new(false);
-        let sink = |events: Vec<Event>| {
-            if !decided.swap(true, Ordering::Relaxed) {
-                let channels: BTreeMap<&str, ()> =
-                    events.iter().map(|e| (&*e.channel, ())).collect();
-                if channels.len() == 1 && !channels.keys().any(|c| relevant_channel(c)) {
-                    control.cancel.store(true, Ordering::Relaxed);
-                    return;
+    let controls: Vec<FileControl> = logs.iter().map(|_| FileControl::default()).collect();
+    let active: Vec<AtomicBool> = logs.iter().map(|_| AtomicBool::new(false)).collect();
+    let done = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        scope.spawn(|| watch(&controls, &active, &done, FILE_TIMEOUT));
+        let work: Vec<_> = logs.iter().zip(&controls).zip(&active).collect();
+        work.par_iter().for_each(|((log, control), active)| {
+            active.store(true, Ordering::Relaxed);
+            let decided = AtomicBool::new(false);
+            let sink = |events: Vec<Event>| {
+                if !decided.swap(true, Ordering::Relaxed) {
+                    let channels: BTreeMap<&str, ()> =
+                        events.iter().map(|e| (&*e.channel, ())).collect();
+                    if channels.len() == 1 && !channels.keys().any(|c| relevant_channel(c)) {
+                        control.cancel.store(true, Ordering::Relaxed);
+                        return;
+                    }
                 }
-            }
-            collector.offer(&events);
-        };
-        let _ = read_log(log, &options, &control, &sink);
+                collector.offer(&events);
+            };
+            let _ = read_log(log, &options, control, &sink);
+            active.store(false, Ordering::Relaxed);
+        });
+        done.store(true, Ordering::Relaxed);
     });
+}
+
+/// Cancel any file being read that makes no progress for `timeout`, until `done`.
+fn watch(controls: &[FileControl], active: &[AtomicBool], done: &AtomicBool, timeout: Duration) {
+    let tick = Duration::from_millis(200).min(timeout);
+    let mut last: Vec<(u64, Instant)> = controls
+        .iter()
+        .map(|c| (c.progress.load(Ordering::Relaxed), Instant::now()))
+        .collect();
+    while !done.load(Ordering::Relaxed) {
+        std::thread::sleep(tick);
+        let now = Instant::now();
+        for ((c, (seen, since)), active) in controls.iter().zip(last.iter_mut()).zip(active) {
+            let p = c.progress.load(Ordering::Relaxed);
+            if p != *seen || !active.load(Ordering::Relaxed) {
+                (*seen, *since) = (p, now);
+            } else if now.duration_since(*since) >= timeout {
+                c.cancel.store(true, Ordering::Relaxed);
+            }
+        }
+    }
 }

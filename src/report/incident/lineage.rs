@@ -19,6 +19,8 @@ pub const MAX_DEPTH: usize = 32;
 pub const MAX_CHILDREN: usize = 30;
 /// Most DNS queries listed per process.
 pub const MAX_DNS: usize = 100;
+/// Most earlier creations of one pid looked at to find a parent.
+const MAX_PID_LOOKBACK: usize = 64;
 
 /// One process as the report shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,6 +104,9 @@ impl<'a> ProcessIndex<'a> {
             }
             by_record.insert((&*p.computer, p.kind, p.record_id), i);
         }
+        for list in by_pid.values_mut() {
+            list.sort_by_key(|&i| (processes[i].time, i));
+        }
         let mut index = ProcessIndex {
             processes,
             by_guid,
@@ -147,19 +152,23 @@ impl<'a> ProcessIndex<'a> {
             }
         }
         let ppid = p.ppid?;
+        // Candidates are in time order (the context is sorted): look back from the child's time,
+        // a bounded number of steps so that hostile pid reuse cannot make this quadratic.
         let candidates = self.by_pid.get(&(&*p.computer, ppid))?;
-        candidates
+        let upto = candidates.partition_point(|&i| self.processes[i].time <= p.time);
+        candidates[..upto]
             .iter()
+            .rev()
+            .take(MAX_PID_LOOKBACK)
             .copied()
-            .filter(|&i| Some(i) != own && self.processes[i].time <= p.time)
-            .filter(|&i| {
+            .find(|&i| {
                 // A Sysmon child with a parent GUID must not take a Sysmon parent with another GUID.
-                match (&p.parent_guid, &self.processes[i].guid) {
-                    (Some(want), Some(have)) => want == have,
-                    _ => true,
-                }
+                Some(i) != own
+                    && match (&p.parent_guid, &self.processes[i].guid) {
+                        (Some(want), Some(have)) => want == have,
+                        _ => true,
+                    }
             })
-            .max_by_key(|&i| self.processes[i].time)
     }
 
     /// The gathered creation a hit stands for, if it was gathered.

@@ -1,5 +1,5 @@
 //! The Markdown incident report, for tickets: the same sections as the HTML report, shorter.
-//! Every value from an event goes through [`for_markdown`] (`|`, backticks, `<`, control
+//! Every value from an event goes through [`for_markdown`](crate::util::sanitize::for_markdown) (`|`, backticks, `<`, control
 //! characters...), scripts into fenced blocks longer than any backtick run they contain.
 
 use super::lineage::{Lineage, ProcessNode};
@@ -10,6 +10,8 @@ use std::fmt::Write as _;
 
 /// Most event rows per rule.
 pub const MAX_ROWS_PER_RULE: usize = 50;
+/// Most event rows in the whole document.
+pub const MAX_ROWS_TOTAL: usize = 2_000;
 /// Most lineages shown.
 const MAX_LINEAGES: usize = 50;
 /// Most scripts shown.
@@ -99,7 +101,10 @@ fn overview(s: &mut String, r: &Report<'_>) {
 
 fn detections(s: &mut String, r: &Report<'_>) {
     let _ = writeln!(s, "## Detections by rule\n");
+    let mut budget = MAX_ROWS_TOTAL;
     for g in &r.rules {
+        let rows = MAX_ROWS_PER_RULE.min(budget);
+        budget -= rows.min(g.hits.len());
         let rule = g.rule;
         let _ = writeln!(
             s,
@@ -118,7 +123,7 @@ fn detections(s: &mut String, r: &Report<'_>) {
             s,
             "| time (UTC) | computer | event | record | details |\n| --- | --- | ---: | ---: | --- |"
         );
-        for &n in g.hits.iter().take(MAX_ROWS_PER_RULE) {
+        for &n in g.hits.iter().take(rows) {
             let Some(h) = r.hits.get(n) else { continue };
             let details = crate::report::columns::details(h);
             let record = match &h.aggregate {
@@ -135,11 +140,11 @@ fn detections(s: &mut String, r: &Report<'_>) {
                 md(&truncate_chars(&details, MAX_CELL_CHARS))
             );
         }
-        if g.hits.len() > MAX_ROWS_PER_RULE {
+        if g.hits.len() > rows {
             let _ = writeln!(
                 s,
                 "\n{} more hits in the timeline outputs.",
-                g.hits.len() - MAX_ROWS_PER_RULE
+                g.hits.len() - rows
             );
         }
         s.push('\n');

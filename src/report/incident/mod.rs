@@ -10,9 +10,11 @@ pub mod assets;
 pub mod chart;
 pub mod context;
 pub mod html;
+mod html_evidence;
 pub mod lineage;
 pub mod markdown;
 pub mod model;
+pub mod records;
 pub mod scripts;
 
 pub use context::IncidentContext;
@@ -43,9 +45,32 @@ impl ReportKind {
     }
 }
 
-/// Gather the context events for the report from the scanned logs.
+/// Gather the context events for the report from the scanned logs, leaving out the files the
+/// scan's watchdog had to stop (they would only stall this pass too).
 pub fn gather(ctx: &ReportContext<'_>) -> IncidentContext {
-    context::gather(&ctx.result.discovery.logs, ctx.hits)
+    let stalled: std::collections::HashSet<&Path> = ctx
+        .result
+        .files
+        .iter()
+        .filter(|f| f.timed_out)
+        .map(|f| f.path.as_path())
+        .collect();
+    let logs: Vec<crate::discover::LogFile> = ctx
+        .result
+        .discovery
+        .logs
+        .iter()
+        .filter(|l| !stalled.contains(l.path.as_path()))
+        .cloned()
+        .collect();
+    let mut gathered = context::gather(&logs, ctx.hits);
+    if !stalled.is_empty() {
+        gathered.notes.push(format!(
+            "{} event logs the scan had to stop were not read for context",
+            stalled.len()
+        ));
+    }
+    gathered
 }
 
 /// The report as text.
