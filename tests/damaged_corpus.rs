@@ -7,6 +7,8 @@
 //! `samples/` and, when present, `../shared/corpus/evtx`. Figures are printed at the end (run
 //! with `--nocapture`) and recorded in docs/RELIABILITY.md.
 
+#[path = "damaged_support/fixtures.rs"]
+mod fixtures;
 #[path = "damaged_support/mutate.rs"]
 mod mutate;
 #[path = "damaged_support/sources.rs"]
@@ -15,8 +17,9 @@ mod sources;
 use evtxscan::discover::LogFile;
 use evtxscan::event::Event;
 use evtxscan::read::{read_log, FileControl, FileReport, ReadOptions};
-use evtxscan::rules::{EventMatch, Rule, RuleInfo, Scope};
+use evtxscan::rules::Rule;
 use evtxscan::scan::{scan, Progress, ScanOptions};
+use fixtures::bounded;
 use mutate::{mutate, whole_chunks, Expect, Mutation, Rng, CHUNK, HEADER, KINDS};
 use rayon::prelude::*;
 use std::collections::HashMap;
@@ -32,24 +35,6 @@ const BATCH: usize = 48;
 const SEED: u64 = 0x0E57_5CA9;
 /// A batch that takes longer than this is a hang (a generous bound, not a timing assertion).
 const BATCH_LIMIT: Duration = Duration::from_secs(600);
-
-/// A rule that matches every event, so that detection runs on every damaged record too.
-struct EveryEvent {
-    info: Arc<RuleInfo>,
-    scope: Scope,
-}
-
-impl Rule for EveryEvent {
-    fn info(&self) -> &Arc<RuleInfo> {
-        &self.info
-    }
-    fn scope(&self) -> &Scope {
-        &self.scope
-    }
-    fn check(&self, event: &Event) -> Option<EventMatch> {
-        Some(EventMatch::of(event))
-    }
-}
 
 /// Record ids read from a file, and the report.
 struct ReadOutcome {
@@ -136,22 +121,6 @@ fn mutation_count() -> usize {
         .unwrap_or(DEFAULT_MUTATIONS)
 }
 
-/// Run `f` on another thread; fail the test if it does not finish within `limit`.
-fn bounded<T: Send + 'static>(
-    limit: Duration,
-    what: String,
-    f: impl FnOnce() -> T + Send + 'static,
-) -> T {
-    let (tx, rx) = crossbeam_channel::bounded(1);
-    std::thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    match rx.recv_timeout(limit) {
-        Ok(v) => v,
-        Err(_) => panic!("hang: {what} did not finish within {limit:?}"),
-    }
-}
-
 #[test]
 fn damaged_files_never_crash_hang_or_lose_intact_chunks() {
     let paths = sources::all_evtx();
@@ -169,14 +138,7 @@ fn damaged_files_never_crash_hang_or_lose_intact_chunks() {
     let mut figures = Figures::default();
     let rules: Vec<Arc<dyn Rule>> = {
         let mut r = evtxscan::rules::load(&[], &Default::default()).rules;
-        r.push(Arc::new(EveryEvent {
-            info: Arc::new(RuleInfo {
-                id: "every-event".into(),
-                title: "Every event".into(),
-                ..Default::default()
-            }),
-            scope: Scope::everything(),
-        }));
+        r.push(fixtures::every_event());
         r
     };
 
@@ -276,7 +238,7 @@ fn check_batch(
         .collect();
     let outcomes = bounded(
         BATCH_LIMIT,
-        format!("reading {}", dir.display()),
+        &format!("hang: reading {}", dir.display()),
         move || {
             jobs.into_par_iter()
                 .map(|(path, expect, reference)| {
@@ -372,7 +334,7 @@ fn check_batch(
     let (rules, root) = (rules.to_vec(), dir.to_path_buf());
     let result = bounded(
         BATCH_LIMIT,
-        format!("scanning {}", dir.display()),
+        &format!("hang: scanning {}", dir.display()),
         move || scan(&[root], rules, &options, Arc::new(Progress::default())),
     );
     if result.files.len() != files.len() {
@@ -386,7 +348,11 @@ fn check_batch(
         ));
     }
     let mut hits_per_file: HashMap<PathBuf, u64> = HashMap::new();
-    for h in result.hits.iter().filter(|h| h.rule.id == "every-event") {
+    for h in result
+        .hits
+        .iter()
+        .filter(|h| h.rule.id == fixtures::EVERY_EVENT)
+    {
         *hits_per_file
             .entry(h.event.source.path.clone())
             .or_default() += 1;

@@ -215,6 +215,10 @@ pub fn load_files(
     let mut sigma_files = Vec::new();
     let mut spl = spl::SplCollection::default();
     for file in files {
+        if let Err(reason) = super::limits::check_text(&file.text) {
+            verdicts.push(RuleVerdict::file_error(&file.path, reason));
+            continue;
+        }
         match classify(&file.path, &file.text) {
             FileKind::Sigma => sigma_files.push(file),
             FileKind::SplunkDetection => spl.add_detection(file),

@@ -8,6 +8,7 @@
 //! [`Hit`]s (one per event for Sigma; grouped rows for `stats` or correlations).
 
 pub mod bundled;
+pub mod limits;
 pub mod loader;
 pub mod sigma;
 pub mod spl;

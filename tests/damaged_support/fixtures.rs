@@ -88,17 +88,28 @@ pub fn bounded<T: Send + 'static>(
     }
 }
 
+/// The built `evtxscan` binary.
+pub fn binary() -> &'static str {
+    env!("CARGO_BIN_EXE_evtxscan")
+}
+
 /// Run the built `evtxscan` binary; kill it and fail the test if it runs longer than `limit`.
 pub fn run_binary(args: &[&std::ffi::OsStr], env: &[(&str, &str)], limit: Duration) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_evtxscan"));
-    cmd.args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    let mut cmd = Command::new(binary());
+    cmd.args(args);
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let mut child = cmd.spawn().expect("start evtxscan");
+    run_command(cmd, limit)
+}
+
+/// Run a command with no input; kill it and fail the test if it runs longer than `limit`.
+pub fn run_command(mut cmd: Command, limit: Duration) -> Output {
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let args = format!("{cmd:?}");
+    let mut child = cmd.spawn().expect("start the command");
     // Drain the pipes on threads so a chatty child cannot block on a full pipe.
     let mut out = child.stdout.take().expect("stdout");
     let mut err = child.stderr.take().expect("stderr");
@@ -114,13 +125,13 @@ pub fn run_binary(args: &[&std::ffi::OsStr], env: &[(&str, &str)], limit: Durati
     });
     let started = Instant::now();
     let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for evtxscan") {
+        if let Some(status) = child.try_wait().expect("wait for the command") {
             break status;
         }
         if started.elapsed() > limit {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("evtxscan {args:?} did not finish within {limit:?}: killed");
+            panic!("{args} did not finish within {limit:?}: killed");
         }
         std::thread::sleep(Duration::from_millis(50));
     };
