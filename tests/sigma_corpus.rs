@@ -65,6 +65,15 @@ fn sigmahq_windows_rules_load() {
     for v in &rejected {
         println!("rejected: {} ({}): {}", v.path.display(), v.title, v.reason);
     }
+    let with_needles = report
+        .rules
+        .iter()
+        .filter(|r| r.needles().is_some())
+        .count();
+    println!(
+        "rules with pre-filter needles: {with_needles} of {}",
+        report.rules.len()
+    );
     let loaded = total - rejected.len();
     println!(
         "rules/windows: {loaded} of {total} loaded ({:.2}%), {warned} with a warning, {} rejected",
