@@ -65,6 +65,15 @@ fn sigmahq_windows_rules_load() {
     for v in &rejected {
         println!("rejected: {} ({}): {}", v.path.display(), v.title, v.reason);
     }
+    let with_needles = report
+        .rules
+        .iter()
+        .filter(|r| r.needles().is_some())
+        .count();
+    println!(
+        "rules with pre-filter needles: {with_needles} of {}",
+        report.rules.len()
+    );
     let loaded = total - rejected.len();
     println!(
         "rules/windows: {loaded} of {total} loaded ({:.2}%), {warned} with a warning, {} rejected",
@@ -232,5 +241,50 @@ fn attack_samples_cover_what_both_peers_find() {
         missed.is_empty(),
         "{} hits both peers report are missing",
         missed.len()
+    );
+}
+
+/// A 4719 event as the evtx crate renders it: the GUID without braces.
+fn audit_policy_change(record: u64, guid: &str) -> evtxscan::event::Event {
+    let xml = format!(
+        r#"<Event xmlns="http://schemas.microsoft.com/win/2004/08/events/event"><System><Provider Name="Microsoft-Windows-Security-Auditing"/><EventID>4719</EventID><TimeCreated SystemTime="2024-01-01T00:00:00Z"/><EventRecordID>{record}</EventRecordID><Channel>Security</Channel><Computer>DC01</Computer></System><EventData><Data Name="SubjectUserName">admin</Data><Data Name="CategoryId">%%8274</Data><Data Name="SubcategoryId">%%12544</Data><Data Name="SubcategoryGuid">{guid}</Data><Data Name="AuditPolicyChanges">%%8448, %%8450</Data></EventData></Event>"#
+    );
+    let source = Arc::new(evtxscan::event::Source {
+        path: PathBuf::from("audit.evtx"),
+    });
+    let t = "2024-01-01T00:00:00Z".parse().unwrap();
+    evtxscan::event::normalize_xml(&xml, &source, record, t, false).unwrap()
+}
+
+#[test]
+fn audit_policy_rules_split_4719_by_subcategory() {
+    let Some(shared) = shared() else { return };
+    let dir = shared.join("corpus/sigma/rules/windows/builtin/security");
+    let report = rules::load(
+        &[
+            dir.join("win_security_disable_event_auditing.yml"),
+            dir.join("win_security_disable_event_auditing_critical.yml"),
+        ],
+        &LoadOptions::default(),
+    );
+    assert_eq!(report.rules.len(), 2);
+    let fired = |guid: &str| -> Vec<String> {
+        let e = audit_policy_change(1, guid);
+        report
+            .rules
+            .iter()
+            .filter(|r| r.scope().admits(&e) && r.check(&e).is_some())
+            .map(|r| r.info().title.clone())
+            .collect()
+    };
+    // Audit Logon: one of the important subcategories.
+    assert_eq!(
+        fired("0cce9215-69ae-11d9-bed3-505054503030"),
+        vec!["Important Windows Event Auditing Disabled".to_string()]
+    );
+    // Audit File System: only the general rule.
+    assert_eq!(
+        fired("0cce921d-69ae-11d9-bed3-505054503030"),
+        vec!["Windows Event Auditing Disabled".to_string()]
     );
 }

@@ -174,7 +174,24 @@ fn map_items(v: &Yaml, ctx: &mut dyn Context) -> Result<Vec<Item>, String> {
         };
         items.push(Item { target, test });
     }
+    // The items are ANDed and free of side effects: test the cheap ones first.
+    items.sort_by_key(cost);
     Ok(items)
+}
+
+/// A rough cost of one item, for ordering an AND.
+fn cost(item: &Item) -> u8 {
+    let test = match &item.test {
+        ItemTest::Null | ItemTest::Exists(_) => 0,
+        ItemTest::Strings(set) => set.cost(),
+        ItemTest::Compare { .. } | ItemTest::Cidr { .. } | ItemTest::TimePart(..) => 2,
+        ItemTest::Neq(_) | ItemTest::NullOr(_) | ItemTest::FieldRef { .. } => 3,
+        ItemTest::Regex { .. } => 4,
+    };
+    match item.target {
+        Target::Field(_) => test,
+        Target::Keywords => test + 5,
+    }
 }
 
 impl Detection {
@@ -247,14 +264,12 @@ fn test_values(test: &ItemTest, source: &mut Source<'_>, event: &Event, view: &V
         ItemTest::Neq(inner) => {
             source(&mut |_| true).is_some() && !test_values(inner, source, event, view)
         }
-        ItemTest::Strings(set) if set.is_all() => {
-            let mut found = vec![false; set.count()];
-            source(&mut |v| {
-                set.mark(&text(&v), number(&v), &mut found);
-                found.iter().all(|f| *f)
-            })
-            .unwrap_or(false)
-        }
+        // Each value must be found in some value of the field: check them one by one, most
+        // selective first, and stop at the first one that is missing.
+        ItemTest::Strings(set) if set.is_all() => set
+            .order()
+            .iter()
+            .all(|&i| source(&mut |v| set.test_one(i, &text(&v), number(&v))).unwrap_or(false)),
         ItemTest::Strings(set) => source(&mut |v| set.any(&text(&v), number(&v))).unwrap_or(false),
         ItemTest::Regex { res, all } => {
             let mut found = vec![false; res.len()];

@@ -178,6 +178,18 @@ mod tests {
     }
 
     #[test]
+    fn the_documentation_lists_every_source() {
+        let doc = include_str!("../../../docs/SIGMA.md");
+        let t = table();
+        for name in t.categories.keys().chain(t.services.keys()) {
+            assert!(
+                doc.contains(&format!("| `{name}` |")),
+                "{name} missing from docs/SIGMA.md"
+            );
+        }
+    }
+
+    #[test]
     fn unknown_sources_are_named() {
         let e = resolve(&ls(Some("nope"), None)).unwrap_err();
         assert!(e.contains("`nope`"));

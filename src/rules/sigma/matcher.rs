@@ -21,8 +21,9 @@ enum Test {
     Prefix(Box<str>),
     /// The text ends with it.
     Suffix(Box<str>),
-    /// The text contains it (tested by the automaton).
-    Contains,
+    /// The text contains it: searched by the set's shared automaton when values are ORed, by
+    /// its own automaton when they are ANDed.
+    Contains(Option<AhoCorasick>),
     /// Any text at all (`*`).
     Any,
     /// A number: equal as a number, or as text.
@@ -36,8 +37,8 @@ enum Test {
 pub struct StrSet {
     tests: Vec<Test>,
     contains: Option<AhoCorasick>,
-    /// For each automaton pattern, the test it belongs to.
-    contains_owner: Vec<usize>,
+    /// Tests in the order `all` checks them: longest literal first (likely the rarest).
+    order: Vec<usize>,
     /// For each test, a literal every match contains (lower case), if there is one.
     literals: Vec<Option<Box<str>>>,
     cased: bool,
@@ -58,8 +59,7 @@ impl StrSet {
     pub fn new(values: Vec<Value>, cased: bool, all: bool) -> Result<StrSet, String> {
         let mut tests = Vec::with_capacity(values.len());
         let mut needles: Vec<String> = Vec::new();
-        let mut owner = Vec::new();
-        let mut literals = Vec::with_capacity(values.len());
+        let mut literals: Vec<Option<Box<str>>> = Vec::with_capacity(values.len());
         for v in values {
             literals.push(match &v {
                 Value::Str(s) => s
@@ -71,10 +71,10 @@ impl StrSet {
             let test = match v {
                 Value::Number(n) => Test::Number(n),
                 Value::Str(s) => match classify(&s, cased) {
+                    Shape::Contains(n) if all => Test::Contains(Some(automaton(&[n], cased)?)),
                     Shape::Contains(n) => {
-                        owner.push(tests.len());
                         needles.push(n);
-                        Test::Contains
+                        Test::Contains(None)
                     }
                     Shape::Exact(n) => Test::Exact(n.into()),
                     Shape::Prefix(n) => Test::Prefix(n.into()),
@@ -88,19 +88,21 @@ impl StrSet {
         let contains = if needles.is_empty() {
             None
         } else {
-            Some(
-                AhoCorasickBuilder::new()
-                    .ascii_case_insensitive(!cased)
-                    .match_kind(MatchKind::Standard)
-                    .kind(Some(AhoCorasickKind::ContiguousNFA))
-                    .build(&needles)
-                    .map_err(|e| format!("cannot build the substring matcher: {e}"))?,
-            )
+            Some(automaton(&needles, cased)?)
         };
+        let mut order: Vec<usize> = (0..tests.len()).collect();
+        order.sort_by_key(|&i| {
+            std::cmp::Reverse(
+                literals
+                    .get(i)
+                    .and_then(|l| l.as_ref())
+                    .map_or(0, |l| l.len()),
+            )
+        });
         Ok(StrSet {
             tests,
             contains,
-            contains_owner: owner,
+            order,
             literals,
             cased,
             all,
@@ -112,9 +114,27 @@ impl StrSet {
         self.all
     }
 
-    /// Number of values.
-    pub fn count(&self) -> usize {
-        self.tests.len()
+    /// A rough cost of testing one text: 1 anchored comparisons only, 2 with a substring
+    /// search, 3 with a regex.
+    pub fn cost(&self) -> u8 {
+        let regex = self.tests.iter().any(|t| matches!(t, Test::Regex(_)));
+        let search = self.contains.is_some()
+            || self
+                .tests
+                .iter()
+                .any(|t| matches!(t, Test::Contains(Some(_))));
+        if regex {
+            3
+        } else if search {
+            2
+        } else {
+            1
+        }
+    }
+
+    /// The value indices in the order `all` should test them (most selective first).
+    pub fn order(&self) -> &[usize] {
+        &self.order
     }
 
     /// Literals (lower case) of which at least one occurs in any text the set matches, or
@@ -137,22 +157,11 @@ impl StrSet {
         self.tests.iter().any(|t| self.test(t, text, number))
     }
 
-    /// Mark in `found` every value that matches `text` (for `all` across several field values).
-    pub fn mark(&self, text: &str, number: Option<i64>, found: &mut [bool]) {
-        if let Some(ac) = &self.contains {
-            for m in ac.find_overlapping_iter(text) {
-                if let Some(&i) = self.contains_owner.get(m.pattern().as_usize()) {
-                    if let Some(f) = found.get_mut(i) {
-                        *f = true;
-                    }
-                }
-            }
-        }
-        for (i, t) in self.tests.iter().enumerate() {
-            if !found[i] && self.test(t, text, number) {
-                found[i] = true;
-            }
-        }
+    /// Whether value `i` matches `text` (for `all`).
+    pub fn test_one(&self, i: usize, text: &str, number: Option<i64>) -> bool {
+        self.tests
+            .get(i)
+            .is_some_and(|t| self.test(t, text, number))
     }
 
     fn test(&self, t: &Test, text: &str, number: Option<i64>) -> bool {
@@ -164,7 +173,7 @@ impl StrSet {
             Test::Suffix(n) => {
                 self.ends(text, n) || (ends_blank(text, n) && self.ends(text.trim_end(), n))
             }
-            Test::Contains => false,
+            Test::Contains(own) => own.as_ref().is_some_and(|ac| ac.is_match(text)),
             Test::Any => true,
             Test::Number(n) => number.or_else(|| crate::util::parse_int(text)) == Some(*n),
             Test::Regex(r) => r.is_match(text),
@@ -202,6 +211,16 @@ impl StrSet {
             }
         }
     }
+}
+
+/// One automaton over substrings, ASCII case folding unless `cased`.
+fn automaton(needles: &[String], cased: bool) -> Result<AhoCorasick, String> {
+    AhoCorasickBuilder::new()
+        .ascii_case_insensitive(!cased)
+        .match_kind(MatchKind::Standard)
+        .kind(Some(AhoCorasickKind::ContiguousNFA))
+        .build(needles)
+        .map_err(|e| format!("cannot build the substring matcher: {e}"))
 }
 
 /// Whether `text` has trailing blanks the needle lacks: Windows writes some values with a
@@ -394,11 +413,13 @@ mod tests {
     }
 
     #[test]
-    fn all_marks_every_value() {
-        let s = set(&["*a*", "*b*", "x*"], false, true);
-        let mut found = vec![false; 3];
-        s.mark("xBa", None, &mut found);
-        assert_eq!(found, vec![true, true, true]);
+    fn all_tests_each_value_longest_first() {
+        let s = set(&["*a*", "*bcd*", "x*"], false, true);
+        assert_eq!(s.order(), &[1, 0, 2]);
+        assert!(s.test_one(0, "xBcDa", None));
+        assert!(s.test_one(1, "xBcDa", None));
+        assert!(s.test_one(2, "xBcDa", None));
+        assert!(!s.test_one(1, "xbca", None));
     }
 
     #[test]

@@ -1,9 +1,9 @@
 //! Sigma rules: SigmaHQ YAML (detection rules, correlations, filters) compiled into [`Rule`]s.
 //!
-//! The layers follow pySigma's: the rule model ([`document`]: documents, metadata, tags), the
-//! processing data ([`logsource`]: log source → channels and event ids, as a bundled table;
-//! [`fields`]: the Security 4688 view under Sysmon names) and the matcher that runs it
-//! ([`detection`], [`item`], [`matcher`], [`condition`]). [`correlation`] builds the Sigma v2
+//! The layers follow pySigma's: the rule model (`document`: documents, metadata, tags), the
+//! processing data (`logsource`: log source → channels and event ids, as a bundled table;
+//! `fields`: the Security 4688 view under Sysmon names) and the matcher that runs it
+//! (`detection`, `item`, `matcher`, `condition`). `correlation` builds the Sigma v2
 //! correlation rules over the compiled detection rules; filters are folded into the rules they
 //! name as `and not (...)`. `docs/SIGMA.md` describes the supported language and the choices.
 

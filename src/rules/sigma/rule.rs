@@ -88,23 +88,20 @@ impl SigmaRule {
         })
     }
 
-    /// The view that reads this event, or `None` when the event is out of scope.
-    fn view(&self, event: &Event) -> Option<&View> {
-        if !self.scope.admits(event) {
-            return None;
+    /// The view that reads this event (the event is assumed to be in scope).
+    fn view(&self, event: &Event) -> &View {
+        match (
+            ViewKind::for_event(event, self.security_4688.is_some()),
+            &self.security_4688,
+        ) {
+            (ViewKind::Security4688AsSysmon, Some(v)) => v,
+            _ => &self.direct,
         }
-        Some(
-            match ViewKind::for_event(event, self.security_4688.is_some()) {
-                ViewKind::Security4688AsSysmon => self.security_4688.as_ref()?,
-                ViewKind::Direct => &self.direct,
-            },
-        )
     }
 
     /// Whether the event is in scope and matches the detection.
     pub fn matches(&self, event: &Event) -> bool {
-        self.view(event)
-            .is_some_and(|v| self.detection.matches(event, v))
+        self.scope.admits(event) && self.detection.matches(event, self.view(event))
     }
 
     /// Read a field of a matched event the way this rule reads it (4688 under Sysmon names).
@@ -136,7 +133,11 @@ impl Rule for SigmaRule {
         self.needles.clone()
     }
 
+    /// Dispatch offers only events the scope admits, so the scope is not tested again here.
     fn check(&self, event: &Event) -> Option<EventMatch> {
-        self.matches(event).then(|| EventMatch::of(event))
+        debug_assert!(self.scope.admits(event));
+        self.detection
+            .matches(event, self.view(event))
+            .then(|| EventMatch::of(event))
     }
 }

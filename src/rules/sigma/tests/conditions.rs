@@ -169,3 +169,28 @@ fn spaced_field_names_answer_to_sigma_names() {
     );
     assert!(fires(&r, &e));
 }
+
+#[test]
+fn yaml_alias_bombs_and_deep_nesting_are_bounded() {
+    let mut bomb = String::from(
+        "title: bomb\nlogsource: {product: windows}\na0: &a0 [x, x, x, x, x, x, x, x, x, x]\n",
+    );
+    for i in 1..12 {
+        let prev = i - 1;
+        bomb.push_str(&format!(
+            "a{i}: &a{i} [*a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}]\n"
+        ));
+    }
+    bomb.push_str("detection:\n    sel:\n        Image: *a11\n    condition: sel\n");
+    let (rules, verdicts) = load(&bomb);
+    assert!(rules.is_empty());
+    assert_eq!(verdicts.len(), 1);
+    let deep = format!(
+        "title: deep\nlogsource: {{product: windows}}\ndetection:\n    sel: {}x{}\n    condition: sel\n",
+        "[".repeat(10_000),
+        "]".repeat(10_000)
+    );
+    let (rules, verdicts) = load(&deep);
+    assert!(rules.is_empty());
+    assert_eq!(verdicts.len(), 1);
+}
