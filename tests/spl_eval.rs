@@ -498,3 +498,50 @@ fn tstats_network_resolution_over_sysmon_22() {
     assert_eq!(field(&hits[0], "answer"), Some("::ffff:1.2.3.4;"));
     assert_eq!(field(&hits[0], "qlen"), Some("12"));
 }
+
+#[test]
+fn hostile_searches_fail_cleanly() {
+    use evtxscan::rules::loader::{load_files, RuleFile};
+    use evtxscan::rules::{LoadOptions, RuleStatus};
+    let deep_not = format!("`sysmon` {}A=1", "NOT ".repeat(10_000));
+    let deep_paren = format!("`sysmon` {}A=1{}", "(".repeat(10_000), ")".repeat(10_000));
+    let long_chain = format!("`sysmon` | eval x={}1", "1+".repeat(50_000));
+    let deep_eval = format!(
+        "`sysmon` | eval x={}1{}",
+        "(".repeat(10_000),
+        ")".repeat(10_000)
+    );
+    let macro_bomb = "name: bomb\ndefinition: '`bomb` `bomb`'\n";
+    for search in [
+        deep_not,
+        deep_paren,
+        long_chain,
+        deep_eval,
+        "`bomb`".to_string(),
+    ] {
+        let yaml = format!(
+            "name: T\nid: t\nsearch: {}\n",
+            serde_json::to_string(&search).unwrap()
+        );
+        let report = load_files(
+            vec![
+                RuleFile {
+                    path: "t.yml".into(),
+                    text: yaml,
+                },
+                RuleFile {
+                    path: "bomb.yml".into(),
+                    text: macro_bomb.into(),
+                },
+            ],
+            &LoadOptions::default(),
+            Vec::new(),
+        );
+        let v = report
+            .verdicts
+            .iter()
+            .find(|v| v.path.ends_with("t.yml"))
+            .unwrap();
+        assert_eq!(v.status, RuleStatus::Rejected, "{}", &search[..40]);
+    }
+}
