@@ -554,20 +554,48 @@ fn time_spans_group_and_needles_name_literals() {
          | `drop_dm_object_name(Processes)` | where count >= 2",
         &[],
     );
-    let needles: Vec<String> = rule.needles().unwrap().into_iter().map(|n| n.needle).collect();
+    let needles: Vec<String> = rule
+        .needles()
+        .unwrap()
+        .into_iter()
+        .map(|n| n.needle)
+        .collect();
     assert_eq!(needles, vec!["net.exe", "net1.exe"]);
     let evs = [
-        proc1(1, "2024-01-01T10:05:00Z", "C:\\w\\net.exe", "net user", "x.exe"),
-        proc1(2, "2024-01-01T10:55:00Z", "C:\\w\\NET1.exe", "net1 user", "x.exe"),
-        proc1(3, "2024-01-01T11:01:00Z", "C:\\w\\net.exe", "net view", "x.exe"),
+        proc1(
+            1,
+            "2024-01-01T10:05:00Z",
+            "C:\\w\\net.exe",
+            "net user",
+            "x.exe",
+        ),
+        proc1(
+            2,
+            "2024-01-01T10:55:00Z",
+            "C:\\w\\NET1.exe",
+            "net1 user",
+            "x.exe",
+        ),
+        proc1(
+            3,
+            "2024-01-01T11:01:00Z",
+            "C:\\w\\net.exe",
+            "net view",
+            "x.exe",
+        ),
     ];
     let hits = run(&rule, &evs);
     assert_eq!(hits.len(), 1);
     assert_eq!(field(&hits[0], "_time"), Some("2024-01-01T10:00:00Z"));
     assert_eq!(field(&hits[0], "count"), Some("2"));
     let by = &hits[0].aggregate.as_ref().unwrap().by;
-    assert_eq!(by[0], ("_time".to_string(), "2024-01-01T10:00:00Z".to_string()));
+    assert_eq!(
+        by[0],
+        ("_time".to_string(), "2024-01-01T10:00:00Z".to_string())
+    );
     assert_eq!(records(&hits), vec![1, 2]);
     // Numbers and transformed fields never give needles.
-    assert!(rule_of("`sysmon` EventCode=1 process_id=42", &[]).needles().is_none());
+    assert!(rule_of("`sysmon` EventCode=1 process_id=42", &[])
+        .needles()
+        .is_none());
 }
