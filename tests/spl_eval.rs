@@ -498,3 +498,104 @@ fn tstats_network_resolution_over_sysmon_22() {
     assert_eq!(field(&hits[0], "answer"), Some("::ffff:1.2.3.4;"));
     assert_eq!(field(&hits[0], "qlen"), Some("12"));
 }
+
+#[test]
+fn hostile_searches_fail_cleanly() {
+    use evtxscan::rules::loader::{load_files, RuleFile};
+    use evtxscan::rules::{LoadOptions, RuleStatus};
+    let deep_not = format!("`sysmon` {}A=1", "NOT ".repeat(10_000));
+    let deep_paren = format!("`sysmon` {}A=1{}", "(".repeat(10_000), ")".repeat(10_000));
+    let long_chain = format!("`sysmon` | eval x={}1", "1+".repeat(50_000));
+    let deep_eval = format!(
+        "`sysmon` | eval x={}1{}",
+        "(".repeat(10_000),
+        ")".repeat(10_000)
+    );
+    let macro_bomb = "name: bomb\ndefinition: '`bomb` `bomb`'\n";
+    for search in [
+        deep_not,
+        deep_paren,
+        long_chain,
+        deep_eval,
+        "`bomb`".to_string(),
+    ] {
+        let yaml = format!(
+            "name: T\nid: t\nsearch: {}\n",
+            serde_json::to_string(&search).unwrap()
+        );
+        let report = load_files(
+            vec![
+                RuleFile {
+                    path: "t.yml".into(),
+                    text: yaml,
+                },
+                RuleFile {
+                    path: "bomb.yml".into(),
+                    text: macro_bomb.into(),
+                },
+            ],
+            &LoadOptions::default(),
+            Vec::new(),
+        );
+        let v = report
+            .verdicts
+            .iter()
+            .find(|v| v.path.ends_with("t.yml"))
+            .unwrap();
+        assert_eq!(v.status, RuleStatus::Rejected, "{}", &search[..40]);
+    }
+}
+
+#[test]
+fn time_spans_group_and_needles_name_literals() {
+    let rule = rule_of(
+        "| tstats `security_content_summariesonly` count from datamodel=Endpoint.Processes \
+         where Processes.process_name IN (\"net.exe\", \"net1.exe\") by _time span=1h Processes.dest \
+         | `drop_dm_object_name(Processes)` | where count >= 2",
+        &[],
+    );
+    let needles: Vec<String> = rule
+        .needles()
+        .unwrap()
+        .into_iter()
+        .map(|n| n.needle)
+        .collect();
+    assert_eq!(needles, vec!["net.exe", "net1.exe"]);
+    let evs = [
+        proc1(
+            1,
+            "2024-01-01T10:05:00Z",
+            "C:\\w\\net.exe",
+            "net user",
+            "x.exe",
+        ),
+        proc1(
+            2,
+            "2024-01-01T10:55:00Z",
+            "C:\\w\\NET1.exe",
+            "net1 user",
+            "x.exe",
+        ),
+        proc1(
+            3,
+            "2024-01-01T11:01:00Z",
+            "C:\\w\\net.exe",
+            "net view",
+            "x.exe",
+        ),
+    ];
+    let hits = run(&rule, &evs);
+    assert_eq!(hits.len(), 1);
+    assert_eq!(field(&hits[0], "_time"), Some("2024-01-01T10:00:00Z"));
+    assert_eq!(field(&hits[0], "count"), Some("2"));
+    let by = &hits[0].aggregate.as_ref().unwrap().by;
+    assert_eq!(
+        by[0],
+        ("_time".to_string(), "2024-01-01T10:00:00Z".to_string())
+    );
+    assert_eq!(records(&hits), vec![1, 2]);
+    // Numbers and transformed fields never give needles.
+    assert!(rule_of("`sysmon` EventCode=1 process_id=42", &[])
+        .needles()
+        .is_none());
+}

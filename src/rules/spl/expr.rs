@@ -217,7 +217,9 @@ pub fn lex_expr(text: &str) -> SplResult<Vec<ETok>> {
 }
 
 /// Deepest expression nesting accepted.
-const MAX_DEPTH: usize = 200;
+const MAX_DEPTH: usize = 48;
+/// Most binary operators in one expression (chains build deep trees).
+const MAX_OPERATORS: usize = 1_000;
 
 /// An expression parser over tokens.
 pub struct ExprParser<'a> {
@@ -226,6 +228,7 @@ pub struct ExprParser<'a> {
     pub i: usize,
     ctx: Ctx,
     depth: usize,
+    operators: usize,
 }
 
 /// Parse a whole expression.
@@ -284,7 +287,17 @@ impl<'a> ExprParser<'a> {
             i: 0,
             ctx,
             depth: 0,
+            operators: 0,
         }
+    }
+
+    /// Count one binary operator; too many make the expression too complex.
+    fn bin(&mut self, op: BinOp, l: Expr, r: Expr) -> SplResult<Expr> {
+        self.operators += 1;
+        if self.operators > MAX_OPERATORS {
+            return Err(syntax("expression has too many operators"));
+        }
+        Ok(Expr::Bin(op, Box::new(l), Box::new(r)))
     }
 
     fn peek(&self) -> Option<&ETok> {
@@ -311,7 +324,7 @@ impl<'a> ExprParser<'a> {
         while self.kw("OR") {
             self.i += 1;
             let r = self.xor()?;
-            l = Expr::Bin(BinOp::Or, Box::new(l), Box::new(r));
+            l = self.bin(BinOp::Or, l, r)?;
         }
         Ok(l)
     }
@@ -321,7 +334,7 @@ impl<'a> ExprParser<'a> {
         while self.kw("XOR") {
             self.i += 1;
             let r = self.and()?;
-            l = Expr::Bin(BinOp::Xor, Box::new(l), Box::new(r));
+            l = self.bin(BinOp::Xor, l, r)?;
         }
         Ok(l)
     }
@@ -331,7 +344,7 @@ impl<'a> ExprParser<'a> {
         while self.kw("AND") {
             self.i += 1;
             let r = self.not()?;
-            l = Expr::Bin(BinOp::And, Box::new(l), Box::new(r));
+            l = self.bin(BinOp::And, l, r)?;
         }
         Ok(l)
     }
@@ -369,7 +382,7 @@ impl<'a> ExprParser<'a> {
         };
         self.i += 1;
         let r = self.add()?;
-        Ok(Expr::Bin(op, Box::new(l), Box::new(r)))
+        self.bin(op, l, r)
     }
 
     fn add(&mut self) -> SplResult<Expr> {
@@ -383,7 +396,7 @@ impl<'a> ExprParser<'a> {
             };
             self.i += 1;
             let r = self.mul()?;
-            l = Expr::Bin(op, Box::new(l), Box::new(r));
+            l = self.bin(op, l, r)?;
         }
     }
 
@@ -398,7 +411,7 @@ impl<'a> ExprParser<'a> {
             };
             self.i += 1;
             let r = self.unary()?;
-            l = Expr::Bin(op, Box::new(l), Box::new(r));
+            l = self.bin(op, l, r)?;
         }
     }
 

@@ -391,7 +391,7 @@ impl Func {
                     n
                 };
                 let from = from.min(n) as usize;
-                let to = (from as i64 + len).min(n) as usize;
+                let to = (from as i64).saturating_add(len).min(n) as usize;
                 Value::Str(chars[from..to].iter().collect())
             }
             Kind::Replace => {
@@ -446,7 +446,7 @@ impl Func {
                 let idx = |x: f64| {
                     let i = x as i64;
                     if i < 0 {
-                        n + i
+                        n.saturating_add(i)
                     } else {
                         i
                     }

@@ -196,7 +196,8 @@ impl<'e> Row<'e> {
     }
 }
 
-fn time_text(epoch: f64) -> Option<String> {
+/// Epoch seconds as RFC 3339 UTC.
+pub fn time_text(epoch: f64) -> Option<String> {
     let ts = jiff::Timestamp::from_nanosecond((epoch * 1e9).round() as i128).ok()?;
     Some(crate::util::time::rfc3339(ts))
 }

@@ -102,7 +102,14 @@ impl SplRule {
             .iter()
             .filter_map(|n| {
                 let v = row.get(n);
-                (!v.is_null()).then(|| (n.clone(), value_text(&v).join("\n")))
+                if v.is_null() {
+                    return None;
+                }
+                let text = match (n.as_str(), v.num()) {
+                    ("_time", Some(t)) => super::row::time_text(t),
+                    _ => None,
+                };
+                Some((n.clone(), text.unwrap_or_else(|| value_text(&v).join("\n"))))
             })
             .collect();
         Some(Hit {

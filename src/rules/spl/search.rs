@@ -310,7 +310,7 @@ pub fn describe(t: &Tok) -> String {
 }
 
 /// Deepest parenthesis nesting accepted.
-const MAX_NESTING: usize = 200;
+const MAX_NESTING: usize = 100;
 
 struct Parser<'a> {
     t: &'a [Token],
@@ -360,7 +360,13 @@ impl Parser<'_> {
     fn not_expr(&mut self) -> SplResult<Search> {
         if is_upper_kw(self.peek(), "NOT") {
             self.i += 1;
-            return Ok(Search::Not(Box::new(self.not_expr()?)));
+            self.depth += 1;
+            if self.depth > MAX_NESTING {
+                return Err(syntax("NOT nests too deeply"));
+            }
+            let inner = self.not_expr()?;
+            self.depth -= 1;
+            return Ok(Search::Not(Box::new(inner)));
         }
         self.primary()
     }

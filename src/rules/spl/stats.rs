@@ -375,7 +375,7 @@ fn result(acc: &Acc, func: AggFunc) -> Value {
                 AggFunc::Sum => *sum,
                 AggFunc::SumSq => *sumsq,
                 AggFunc::Range => max - min,
-                AggFunc::Stdev | AggFunc::Var if *n < 2 => return Value::Null,
+                AggFunc::Stdev | AggFunc::Var if *n < 2 => 0.0,
                 AggFunc::Stdev => (m2 / (nf - 1.0)).sqrt(),
                 AggFunc::Var => m2 / (nf - 1.0),
                 AggFunc::Stdevp => (m2 / nf).sqrt(),
