@@ -378,3 +378,40 @@ fn long_rules_are_cut_with_a_note() {
     let md = incident::render(ReportKind::Markdown, &ctx, &none);
     assert!(md.contains("300 more hits in the timeline outputs."));
 }
+
+#[test]
+fn aggregates_over_process_creations_get_lineage() {
+    let mut fx = incident();
+    let events = fx.events.clone();
+    let creations: Vec<&evtxscan::event::Event> = events
+        .iter()
+        .filter(|e| e.event_id == 1 && (e.record_id == 101 || e.record_id == 103))
+        .collect();
+    let r = rule(
+        "stats",
+        "Shells per parent",
+        evtxscan::rules::Level::Medium,
+        &[],
+        &[],
+    );
+    fx.hits
+        .push(aggregate(&r, &creations, &[("ParentImage", "x")]));
+    let ctx = incident_context(&fx);
+    let (lineages, more) = lineage::build(&fx.hits, &ctx, 10);
+    assert_eq!(more, 0);
+    let n = fx.hits.len() - 1;
+    let of_aggregate: Vec<&str> = lineages
+        .iter()
+        .filter(|l| l.hits.contains(&n))
+        .map(|l| l.process.command_line.as_str())
+        .collect();
+    assert_eq!(of_aggregate, ["cmd.exe /c start ps", "whoami /all"]);
+    let who = lineages
+        .iter()
+        .find(|l| l.process.command_line == "whoami /all")
+        .unwrap();
+    assert_eq!(
+        basenames(&who.ancestors),
+        ["userinit.exe", "explorer.exe", "cmd.exe", "powershell.exe"]
+    );
+}

@@ -72,7 +72,10 @@ impl Wanted {
                 Some(a) if !a.records.is_empty() => a
                     .records
                     .iter()
-                    .map(|r| (r.event_id, &*r.channel, r.record_id))
+                    .map(|r| {
+                        w.computers.insert(r.computer.to_string());
+                        (r.event_id, &*r.channel, r.record_id)
+                    })
                     .collect(),
                 _ => vec![(h.event.event_id, &*h.event.channel, h.event.record_id)],
             };

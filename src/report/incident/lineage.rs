@@ -8,7 +8,7 @@
 //! parent named in the child's own event stands in for it, marked as not found.
 
 use super::context::{DnsRecord, IncidentContext, ProcessRecord, ProcessSource};
-use crate::hit::Hit;
+use crate::hit::{EventRef, Hit};
 use jiff::Timestamp;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -173,15 +173,20 @@ impl<'a> ProcessIndex<'a> {
 
     /// The gathered creation a hit stands for, if it was gathered.
     pub fn find_hit(&self, h: &Hit) -> Option<usize> {
-        let kind = if h.event.event_id == 1 {
+        self.find_record(&h.event)
+    }
+
+    /// The gathered creation of a record, if it was gathered.
+    pub fn find_record(&self, r: &EventRef) -> Option<usize> {
+        let kind = if r.event_id == 1 {
             ProcessSource::Sysmon
         } else {
             ProcessSource::Security
         };
         self.by_record
-            .get(&(&*h.event.computer, kind, h.event.record_id))
+            .get(&(&*r.computer, kind, r.record_id))
             .copied()
-            .filter(|&i| self.processes[i].time == h.event.time)
+            .filter(|&i| self.processes[i].time == r.time)
     }
 
     fn node(&self, i: usize) -> ProcessNode {
@@ -354,47 +359,57 @@ fn record_from_hit(h: &Hit) -> ProcessRecord {
     }
 }
 
+/// Most contributing records of one aggregate hit given a lineage.
+pub const MAX_PER_AGGREGATE: usize = 5;
+
 /// The lineage of every process-creation hit, one per process (several rules firing on one
-/// process share it), in time order; at most `max` of them.
+/// process share it), in time order; at most `max` of them. An aggregate hit over process
+/// creations gets the lineage of its first few records ([`MAX_PER_AGGREGATE`]) that were
+/// gathered. Also returns how many processes that fired are not shown.
 pub fn build(hits: &[Hit], ctx: &IncidentContext, max: usize) -> (Vec<Lineage>, usize) {
     let index = ProcessIndex::new(ctx);
     let mut by_process: BTreeMap<(Timestamp, String, u64), Lineage> = BTreeMap::new();
-    for (n, h) in hits.iter().enumerate() {
-        if h.aggregate.is_some()
-            || !super::context::is_process_creation(&h.event.channel, h.event.event_id)
-        {
-            continue;
-        }
-        let key = (
-            h.event.time,
-            h.event.computer.to_string(),
-            h.event.record_id,
-        );
+    let mut fired: HashSet<(Timestamp, String, u64)> = HashSet::new();
+    let mut add = |key: (Timestamp, String, u64), n: usize, make: &dyn Fn() -> Lineage| {
+        fired.insert(key.clone());
         if let Some(l) = by_process.get_mut(&key) {
             l.hits.push(n);
-            continue;
+        } else if by_process.len() < max {
+            let mut lineage = make();
+            lineage.hits.push(n);
+            by_process.insert(key, lineage);
         }
-        if by_process.len() >= max {
-            continue;
+    };
+    for (n, h) in hits.iter().enumerate() {
+        match &h.aggregate {
+            None if super::context::is_process_creation(&h.event.channel, h.event.event_id) => {
+                let key = (
+                    h.event.time,
+                    h.event.computer.to_string(),
+                    h.event.record_id,
+                );
+                add(key, n, &|| match index.find_hit(h) {
+                    Some(i) => index.lineage_of(i),
+                    None => lineage_without_creation(&index, &record_from_hit(h)),
+                });
+            }
+            None => {}
+            Some(a) => {
+                let gathered = a
+                    .records
+                    .iter()
+                    .filter(|r| super::context::is_process_creation(&r.channel, r.event_id))
+                    .filter_map(|r| index.find_record(r).map(|i| (r, i)))
+                    .take(MAX_PER_AGGREGATE);
+                for (r, i) in gathered {
+                    let key = (r.time, r.computer.to_string(), r.record_id);
+                    add(key, n, &|| index.lineage_of(i));
+                }
+            }
         }
-        let mut lineage = match index.find_hit(h) {
-            Some(i) => index.lineage_of(i),
-            None => lineage_without_creation(&index, &record_from_hit(h)),
-        };
-        lineage.hits.push(n);
-        by_process.insert(key, lineage);
     }
-    let total = hits
-        .iter()
-        .filter(|h| {
-            h.aggregate.is_none()
-                && super::context::is_process_creation(&h.event.channel, h.event.event_id)
-        })
-        .map(|h| (h.event.time, &*h.event.computer, h.event.record_id))
-        .collect::<HashSet<_>>()
-        .len();
     let lineages: Vec<Lineage> = by_process.into_values().collect();
-    let more = total.saturating_sub(lineages.len());
+    let more = fired.len().saturating_sub(lineages.len());
     (lineages, more)
 }
 
