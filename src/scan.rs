@@ -5,7 +5,8 @@
 //! gathered per rule, and when every file is done each rule's `finish` turns its matches into
 //! hits. A watchdog thread watches every file being read: a file that makes no progress for
 //! `file_timeout` is cancelled, and if its thread does not come back the scan finishes without
-//! it, reporting the file as timed out.
+//! it, reporting the file as timed out. A panic while reading one file (a parser bug on hostile
+//! bytes) is caught and reported for that file; the others are still scanned.
 
 use crate::discover::{discover, Discovery};
 use crate::dispatch::Dispatcher;

@@ -2,6 +2,8 @@
 //! chunk headers and records, zeroed and duplicated chunks, bad CRCs, absurd record sizes and
 //! string/template offsets, concatenated files) must never crash or hang the reader, every file
 //! must be accounted for, and every record of a chunk the damage did not touch must still be read.
+//! Every other damaged file is read with record carving (`--recover`) on, the evtx crate's other
+//! parsing path.
 //!
 //! The default run builds 1,200 damaged files (`EVTXSCAN_MUTATIONS=N` for more) from
 //! `samples/` and, when present, `../shared/corpus/evtx`. Figures are printed at the end (run
@@ -42,7 +44,8 @@ struct ReadOutcome {
     ids: Vec<u64>,
 }
 
-fn read_ids(path: &Path) -> ReadOutcome {
+/// Read a file; `recover` also carves records from slack space (the evtx crate's other path).
+fn read_ids(path: &Path, recover: bool) -> ReadOutcome {
     let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     let log = LogFile {
         path: path.to_path_buf(),
@@ -55,7 +58,10 @@ fn read_ids(path: &Path) -> ReadOutcome {
     };
     let report = read_log(
         &log,
-        &ReadOptions::default(),
+        &ReadOptions {
+            recover,
+            ..Default::default()
+        },
         &FileControl::default(),
         &sink,
     );
@@ -78,7 +84,7 @@ fn reference_ids(path: &Path, bytes: &[u8], scratch: &Path) -> Vec<Vec<u64>> {
             let mut data = bytes[..HEADER].to_vec();
             data.extend_from_slice(&bytes[HEADER + j * CHUNK..HEADER + (j + 1) * CHUNK]);
             std::fs::write(&one, &data).unwrap();
-            let mut ids = read_ids(&one).ids;
+            let mut ids = read_ids(&one, false).ids;
             std::fs::remove_file(&one).unwrap();
             ids.sort_unstable();
             ids
@@ -111,7 +117,8 @@ struct Figures {
     extra_read: u64,
     damaged_files_flagged: usize,
     unflagged_by_kind: HashMap<&'static str, usize>,
-    silent: Vec<String>,
+    /// (kind, message) of files that lost records without being reported damaged.
+    silent: Vec<(&'static str, String)>,
 }
 
 fn mutation_count() -> usize {
@@ -213,6 +220,18 @@ fn damaged_files_never_crash_hang_or_lose_intact_chunks() {
         figures.lost
     );
     assert_eq!(figures.intact_read, figures.intact_expected);
+    // Known gaps of the reader (docs/RELIABILITY.md): a chunk overwritten by an exact copy of
+    // another, and the last chunk in use zeroed past a stale header count, lose records without
+    // a damage flag. Any other damage that loses records must say so.
+    let unexpected: Vec<_> = figures
+        .silent
+        .iter()
+        .filter(|(kind, _)| !matches!(*kind, "duplicate-chunk" | "zero-chunk (last in use)"))
+        .collect();
+    assert!(
+        unexpected.is_empty(),
+        "records lost without a damage report: {unexpected:#?}"
+    );
 }
 
 /// Read every file of a batch alone (counting panics), compare with the originals' chunks, then
@@ -225,7 +244,7 @@ fn check_batch(
     rules: &[Arc<dyn Rule>],
     figures: &mut Figures,
 ) {
-    let jobs: Vec<(PathBuf, Expect, Reference)> = planned
+    let jobs: Vec<(PathBuf, Expect, Reference, bool)> = planned
         .iter()
         .zip(files)
         .map(|(p, f)| {
@@ -233,6 +252,7 @@ fn check_batch(
                 f.clone(),
                 p.mutation.expect.clone(),
                 Arc::clone(&references[&p.source]),
+                p.index % 2 == 1,
             )
         })
         .collect();
@@ -241,8 +261,8 @@ fn check_batch(
         &format!("hang: reading {}", dir.display()),
         move || {
             jobs.into_par_iter()
-                .map(|(path, expect, reference)| {
-                    let read = std::panic::catch_unwind(|| read_ids(&path));
+                .map(|(path, expect, reference, recover)| {
+                    let read = std::panic::catch_unwind(|| read_ids(&path, recover));
                     (
                         path,
                         expect,
@@ -313,9 +333,22 @@ fn check_batch(
         figures.extra_read += have.values().map(|c| *c as u64).sum::<u64>();
         let original_total: usize = reference.iter().map(Vec::len).sum();
         if !read.report.is_damaged() && read.ids.len() < original_total {
-            figures.silent.push(format!(
-                "{name}: {} of {original_total} records read, file not reported damaged",
-                read.ids.len()
+            // Zeroing the last chunk in use, past a stale header count, leaves a file that
+            // looks exactly like one with that chunk still free: a known, explained gap.
+            let kind = match (KINDS[p.index % KINDS.len()], &expect) {
+                (mutate::Kind::ZeroChunk, Expect::AllBut(k))
+                    if reference.iter().skip(k + 1).all(Vec::is_empty) =>
+                {
+                    "zero-chunk (last in use)"
+                }
+                (kind, _) => kind.name(),
+            };
+            figures.silent.push((
+                kind,
+                format!(
+                    "{name}: {} of {original_total} records read, file not reported damaged",
+                    read.ids.len()
+                ),
             ));
         }
         if lost > 0 {
@@ -405,7 +438,7 @@ fn report(f: &Figures, total: usize, sources: usize, multi: usize, used: usize) 
         "  files with fewer records than the original, not reported damaged: {}",
         f.silent.len()
     );
-    for line in f.silent.iter().take(20) {
+    for (_, line) in f.silent.iter().take(20) {
         println!("    {line}");
     }
     println!(

@@ -152,10 +152,18 @@ pub fn read_log(
     }
     states.sort_by_key(|(n, _)| *n);
     let mut chunk_states: Vec<ChunkState> = Vec::with_capacity(states.len() + 1);
+    // A zero chunk before one that is not is in use too (headers of unclean logs undercount).
+    let last_used = states
+        .iter()
+        .rev()
+        .find(|(_, o)| o.state != ChunkState::Empty);
+    let in_use = report
+        .header_chunk_count
+        .max(last_used.map_or(0, |(n, _)| n + 1));
     for (n, outcome) in states {
-        if outcome.state == ChunkState::Empty && n < report.header_chunk_count {
+        if outcome.state == ChunkState::Empty && n < in_use {
             report.note(format!(
-                "chunk {n} is zeroed although the header counts it in use"
+                "chunk {n} is zeroed although the header or a later chunk shows it in use"
             ));
             chunk_states.push(ChunkState::Zeroed);
         } else {
