@@ -8,6 +8,7 @@
 
 mod normalize;
 
+pub(crate) use normalize::windows_rendering_str;
 pub use normalize::{normalize_xml, NormalizeError};
 
 use jiff::Timestamp;
@@ -38,7 +39,7 @@ pub struct Field {
 }
 
 /// A normalized EVTX record.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Event {
     /// The evidence file this record was read from.
     pub source: Arc<Source>,
