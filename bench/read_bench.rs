@@ -1,7 +1,8 @@
 //! Measures the reading stage alone: `cargo run --release --example read_bench -- MODE PATH...`.
 //!
 //! MODE is `iter` (the evtx crate's record walk), `inst` (walk + template values), `xml`
-//! (walk + XML rendering) or `read` (evtxscan's reader, normalized events).
+//! (walk + XML rendering), `read` (evtxscan's reader: the fast path) or `readxml` (evtxscan's
+//! reader through the XML path only).
 use evtxscan::discover::discover;
 use evtxscan::read::{read_log, FileControl, ReadOptions};
 use rayon::prelude::*;
@@ -18,12 +19,16 @@ fn main() {
     let count = AtomicU64::new(0);
     let failed = AtomicU64::new(0);
     found.logs.par_iter().for_each(|log| match mode.as_str() {
-        "read" => {
+        "read" | "readxml" => {
             let control = FileControl::default();
             let sink = |evs: Vec<evtxscan::event::Event>| {
                 count.fetch_add(evs.len() as u64, Ordering::Relaxed);
             };
-            let r = read_log(log, &ReadOptions::default(), &control, &sink);
+            let options = ReadOptions {
+                fast: mode == "read",
+                ..Default::default()
+            };
+            let r = read_log(log, &options, &control, &sink);
             failed.fetch_add(r.records_failed, Ordering::Relaxed);
         }
         _ => {

@@ -50,6 +50,15 @@ pub(crate) struct ChunkOutcome {
 }
 
 impl ChunkOutcome {
+    /// A free (all-zero) chunk.
+    pub(crate) fn empty() -> ChunkOutcome {
+        ChunkOutcome {
+            state: ChunkState::Empty,
+            stats: ChunkStats::default(),
+            errors: Vec::new(),
+        }
+    }
+
     pub(crate) fn unreadable(reason: String) -> ChunkOutcome {
         ChunkOutcome {
             state: ChunkState::Unreadable,
@@ -73,20 +82,29 @@ pub(crate) struct ChunkContext<'a> {
     pub filter: Option<&'a EventFilter>,
 }
 
-/// Parse one chunk and hand its events to the sink.
-pub(crate) fn read_chunk(number: u64, buf: Vec<u8>, cx: &ChunkContext<'_>) -> ChunkOutcome {
-    if buf.iter().all(|b| *b == 0) {
-        return ChunkOutcome {
-            state: ChunkState::Empty,
-            stats: ChunkStats::default(),
-            errors: Vec::new(),
-        };
+/// Parse one chunk and hand its events to the sink. Gives the chunk's buffer back when it can.
+pub(crate) fn read_chunk(
+    number: u64,
+    buf: Vec<u8>,
+    cx: &ChunkContext<'_>,
+) -> (ChunkOutcome, Option<Vec<u8>>) {
+    if super::is_zeroed(&buf) {
+        return (ChunkOutcome::empty(), Some(buf));
     }
-    let mut errors = Vec::new();
     let mut data = match EvtxChunkData::new(buf, false) {
         Ok(d) => d,
-        Err(e) => return ChunkOutcome::unreadable(format!("chunk {number}: {e}")),
+        Err(e) => {
+            let outcome = ChunkOutcome::unreadable(format!("chunk {number}: {e}"));
+            return (outcome, None);
+        }
     };
+    let outcome = read_parsed(number, &mut data, cx);
+    (outcome, Some(std::mem::take(&mut data.data)))
+}
+
+/// [`read_chunk`] once the chunk header is read.
+fn read_parsed(number: u64, data: &mut EvtxChunkData, cx: &ChunkContext<'_>) -> ChunkOutcome {
+    let mut errors = Vec::new();
     data.number = Some(number);
     let mut damaged = false;
     if !data.validate_header_checksum() {
@@ -118,7 +136,7 @@ pub(crate) fn read_chunk(number: u64, buf: Vec<u8>, cx: &ChunkContext<'_>) -> Ch
         })
         .flatten();
     let outcome = match walked {
-        Some(records) => read_walked(number, &mut data, &records, cx, &mut events, &mut stats),
+        Some(records) => read_walked(number, data, &records, cx, &mut events, &mut stats),
         None => Err(()),
     };
     if let Ok(errs) = outcome {
@@ -126,7 +144,7 @@ pub(crate) fn read_chunk(number: u64, buf: Vec<u8>, cx: &ChunkContext<'_>) -> Ch
     } else {
         events.clear();
         stats = ChunkStats::default();
-        match read_with_crate(number, &mut data, cx, &mut events, &mut stats) {
+        match read_with_crate(number, data, cx, &mut events, &mut stats) {
             Ok(errs) => {
                 damaged |= !errs.is_empty();
                 errors.extend(errs);

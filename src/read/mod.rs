@@ -152,30 +152,48 @@ pub fn read_log(
     let batch = options.chunk_batch.max(1) as u64;
     let mut next = 0u64;
     let mut states: Vec<(u64, ChunkOutcome)> = Vec::new();
+    // Chunk buffers, reused from batch to batch and file to file.
+    let mut pool: Vec<Vec<u8>> = BUFFERS.with(|b| std::mem::take(&mut *b.borrow_mut()));
     while next < whole_chunks && !control.cancelled() {
         let end = (next + batch).min(whole_chunks);
         let mut raw: Vec<(u64, Vec<u8>)> = Vec::with_capacity((end - next) as usize);
         for n in next..end {
-            let mut buf = vec![0u8; CHUNK_SIZE as usize];
+            let mut buf = pool.pop().unwrap_or_else(|| vec![0u8; CHUNK_SIZE as usize]);
             let offset = FILE_HEADER_SIZE + n * CHUNK_SIZE;
             let ok = file.seek(SeekFrom::Start(offset)).is_ok()
                 && read_up_to(&mut file, &mut buf) == buf.len();
-            if ok {
-                raw.push((n, buf));
-            } else {
+            if !ok {
                 states.push((
                     n,
                     ChunkOutcome::unreadable(format!("chunk {n}: read error")),
                 ));
+            } else if is_zeroed(&buf) {
+                // Free space: no need to hand it to a worker.
+                control.tick();
+                states.push((n, ChunkOutcome::empty()));
+                pool.push(buf);
+            } else {
+                raw.push((n, buf));
             }
         }
         next = end;
-        let outcomes: Vec<(u64, ChunkOutcome)> = raw
+        let outcomes: Vec<(u64, ChunkOutcome, Option<Vec<u8>>)> = raw
             .into_par_iter()
-            .map(|(n, buf)| (n, read_chunk(n, buf, &cx)))
+            .map(|(n, buf)| {
+                let (outcome, buf) = read_chunk(n, buf, &cx);
+                (n, outcome, buf)
+            })
             .collect();
-        states.extend(outcomes);
+        for (n, outcome, buf) in outcomes {
+            states.push((n, outcome));
+            if let Some(mut buf) = buf {
+                buf.resize(CHUNK_SIZE as usize, 0);
+                pool.push(buf);
+            }
+        }
     }
+    pool.truncate(2 * batch as usize);
+    BUFFERS.with(|b| *b.borrow_mut() = pool);
     if control.cancelled() {
         report.timed_out = true;
         report.note("stopped by the watchdog: no progress within the time limit".to_string());
@@ -200,6 +218,17 @@ pub fn read_log(
     chunk_states.extend(truncated_tail);
     report.chunks = chunk_states;
     report
+}
+
+thread_local! {
+    /// Chunk buffers of the files this thread read, for the next file.
+    static BUFFERS: std::cell::RefCell<Vec<Vec<u8>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Whether a buffer is all zero bytes (compared 16 bytes at a time).
+pub(crate) fn is_zeroed(buf: &[u8]) -> bool {
+    let (wide, rest) = buf.as_chunks::<16>();
+    wide.iter().all(|c| u128::from_ne_bytes(*c) == 0) && rest.iter().all(|b| *b == 0)
 }
 
 /// Read into `buf` until it is full or the reader ends; returns the bytes read.

@@ -14,6 +14,7 @@ use super::values::{filetime_timestamp, write_value, Value};
 use crate::event::{Event, Field};
 use jiff::Timestamp;
 use std::rc::Rc;
+use std::sync::Arc;
 
 /// The record needs the XML path (a value the fast path cannot write, an embedded fragment,
 /// an array that repeats its element).
@@ -62,6 +63,10 @@ pub(crate) struct Builder<'v, 'a> {
     pub values: &'v [Value<'a>],
     /// Text of the elements being evaluated, one after the other (each truncates back).
     pub scratch: &'v mut String,
+    /// Repeated System texts.
+    pub shared: &'v mut SharedText,
+    /// Some value is a string array of several items (elements may repeat).
+    pub arrays: bool,
 }
 
 impl<'v, 'a> Builder<'v, 'a> {
@@ -142,7 +147,7 @@ impl<'v, 'a> Builder<'v, 'a> {
             .iter()
             .chain(e.attrs.iter().flat_map(|a| a.parts.iter()));
         let mut repeat = None;
-        for p in pieces.clone() {
+        for p in pieces.clone().filter(|_| self.arrays) {
             if let Item::Sub { index, .. } = p {
                 if let Some(v) = vals.get(*index) {
                     let n = v.array_len();
@@ -198,13 +203,20 @@ impl<'v, 'a> Builder<'v, 'a> {
             (2, true) => Section::Outside,
             _ => inherited,
         };
-        let mut data_name: Option<Box<str>> = None;
+        let mut data_name: Option<Arc<str>> = None;
         if matches!(
             section,
             Section::System | Section::EventData | Section::UserData
         ) {
             for a in &e.attrs {
                 if a.xmlns || !self.attr_rendered(vals, &a.parts)? {
+                    continue;
+                }
+                if section != Section::System && (&*a.name != "Name" || &*e.name != "Data") {
+                    continue;
+                }
+                if let (Some(lit), Section::EventData | Section::UserData) = (&a.literal, section) {
+                    data_name = Some(Arc::clone(lit));
                     continue;
                 }
                 let start = self.scratch.len();
@@ -214,20 +226,19 @@ impl<'v, 'a> Builder<'v, 'a> {
                 let value = &self.scratch[start..];
                 match section {
                     Section::System => match (&*e.name, &*a.name) {
-                        ("Provider", "Name") => ev.provider = value.into(),
+                        ("Provider", "Name") => ev.provider = self.shared.get(0, value),
                         ("TimeCreated", "SystemTime") => {
                             if let Ok(t) = value.parse::<Timestamp>() {
                                 ev.time = t;
                             }
                         }
-                        ("Security", "UserID") => ev.user_id = value.into(),
+                        ("Security", "UserID") => ev.user_id = self.shared.get(1, value),
                         _ => ev.system.push(Field {
-                            name: format!("{}_{}", e.name, a.name).into(),
+                            name: Arc::clone(&a.field_name),
                             value: value.into(),
                         }),
                     },
-                    _ if &*a.name == "Name" && &*e.name == "Data" => data_name = Some(value.into()),
-                    _ => {}
+                    _ => data_name = Some(value.into()),
                 }
                 self.scratch.truncate(start);
             }
@@ -271,9 +282,9 @@ impl<'v, 'a> Builder<'v, 'a> {
         if leaf {
             let text = &self.scratch[start..];
             match section {
-                Section::System if depth == 3 => system_leaf(ev, &e.name, text),
+                Section::System if depth == 3 => system_leaf(ev, &e.name, text, self.shared),
                 Section::EventData | Section::UserData => {
-                    let name = data_name.unwrap_or_else(|| e.name.clone());
+                    let name = data_name.unwrap_or_else(|| Arc::clone(&e.name));
                     ev.data.push(Field {
                         name,
                         value: crate::event::windows_rendering_str(text),
@@ -388,11 +399,11 @@ pub(crate) struct Probed {
 }
 
 /// A depth-3 System leaf, as `normalize_xml` stores it.
-fn system_leaf(ev: &mut Event, name: &str, text: &str) {
-    match name {
+fn system_leaf(ev: &mut Event, name: &Arc<str>, text: &str, shared: &mut SharedText) {
+    match &**name {
         "EventID" => ev.event_id = text.trim().parse().unwrap_or(0),
-        "Channel" => ev.channel = text.into(),
-        "Computer" => ev.computer = text.into(),
+        "Channel" => ev.channel = shared.get(2, text),
+        "Computer" => ev.computer = shared.get(3, text),
         "EventRecordID" => {
             if let Ok(id) = text.trim().parse() {
                 ev.record_id = id;
@@ -401,8 +412,31 @@ fn system_leaf(ev: &mut Event, name: &str, text: &str) {
         "Level" => ev.level = text.trim().parse().unwrap_or(0),
         "Provider" | "TimeCreated" | "Security" | "Correlation" | "Execution" => {}
         _ => ev.system.push(Field {
-            name: name.into(),
+            name: Arc::clone(name),
             value: text.into(),
         }),
+    }
+}
+
+/// The provider, user, channel and computer of the last events: consecutive records mostly
+/// share them, and then share one allocation.
+#[derive(Debug, Default)]
+pub(crate) struct SharedText {
+    last: [Option<Arc<str>>; 4],
+}
+
+impl SharedText {
+    fn get(&mut self, slot: usize, text: &str) -> Arc<str> {
+        let Some(last) = self.last.get_mut(slot) else {
+            return Arc::from(text);
+        };
+        match last {
+            Some(a) if &**a == text => Arc::clone(a),
+            _ => {
+                let a: Arc<str> = Arc::from(text);
+                *last = Some(Arc::clone(&a));
+                a
+            }
+        }
     }
 }

@@ -11,6 +11,7 @@
 //! [`Outcome::Xml`]: the caller renders it with the evtx crate instead.
 
 mod build;
+mod cache;
 mod template;
 mod values;
 mod walk;
@@ -18,7 +19,7 @@ mod walk;
 pub(crate) use walk::{walk_records, RawRecord};
 
 use crate::event::{Event, Source};
-use build::{Builder, Instance};
+use build::{Builder, Instance, SharedText};
 use jiff::Timestamp;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -66,6 +67,7 @@ pub(crate) struct ChunkReader<'a> {
     values: Vec<Value<'a>>,
     instances: Vec<Instance>,
     scratch: String,
+    shared: SharedText,
 }
 
 impl<'a> ChunkReader<'a> {
@@ -77,6 +79,7 @@ impl<'a> ChunkReader<'a> {
             values: Vec::new(),
             instances: Vec::new(),
             scratch: String::with_capacity(256),
+            shared: SharedText::default(),
         }
     }
 
@@ -100,6 +103,8 @@ impl<'a> ChunkReader<'a> {
             instances: &self.instances,
             values: &self.values,
             scratch: &mut self.scratch,
+            shared: &mut self.shared,
+            arrays: self.values.iter().any(|v| v.array_len() > 1),
         };
         let probe = self.instances[0].template.probe.as_ref();
         if let (Some(filter), Some(probe)) = (filter, probe) {
@@ -114,6 +119,8 @@ impl<'a> ChunkReader<'a> {
             }
             builder.scratch.clear();
         }
+        let template = &self.instances[0].template;
+        let (data_size, system_size) = template.sizes.get();
         let mut ev = Event {
             source: Arc::clone(source),
             record_id: header.id,
@@ -126,12 +133,16 @@ impl<'a> ChunkReader<'a> {
             user_id: "".into(),
             level: 0,
             recovered: header.recovered,
-            data: Vec::new(),
-            system: Vec::new(),
+            data: Vec::with_capacity(usize::from(data_size)),
+            system: Vec::with_capacity(usize::from(system_size)),
         };
         if builder.build(&mut ev).is_err() {
             return Outcome::Xml;
         }
+        template.sizes.set((
+            ev.data.len().min(1024) as u16,
+            ev.system.len().min(1024) as u16,
+        ));
         if let Some(filter) = filter {
             if probe.is_none() && !filter(&ev.channel, ev.event_id) {
                 return Outcome::Skipped {
@@ -196,9 +207,7 @@ impl<'a> ChunkReader<'a> {
         if let Some(t) = self.templates.get(&offset) {
             return t.clone();
         }
-        let parsed = template::parse_template(self.data, offset as usize)
-            .ok()
-            .map(Rc::new);
+        let parsed = cache::template_at(self.data, offset as usize);
         self.templates.insert(offset, parsed.clone());
         parsed
     }

@@ -7,6 +7,8 @@
 //! is refused as a whole: its records take the XML path.
 
 use super::values::write_utf16;
+use std::cell::Cell;
+use std::sync::Arc;
 
 /// Deepest element nesting accepted in a template (the evaluation recurses).
 const MAX_DEPTH: usize = 64;
@@ -29,6 +31,10 @@ pub(crate) enum Item {
 pub(crate) struct Attr {
     /// The local name (after the first `:`).
     pub name: Box<str>,
+    /// `Element_Attribute`, the field name of a System attribute.
+    pub field_name: Arc<str>,
+    /// The value when it is one literal text (a `Data/@Name`, typically).
+    pub literal: Option<Arc<str>>,
     /// A namespace declaration, which the XML path ignores.
     pub xmlns: bool,
     /// The value's pieces (never elements).
@@ -39,7 +45,7 @@ pub(crate) struct Attr {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Elem {
     /// The local name (after the first `:`).
-    pub name: Box<str>,
+    pub name: Arc<str>,
     /// Left out of a record whose value at this index is NULL.
     pub dependency: Option<u16>,
     /// Closed as empty in the BinXML (`<X/>` when rendered).
@@ -78,6 +84,8 @@ pub(crate) struct Template {
     pub elems: Vec<Elem>,
     /// The early look, when the template allows it.
     pub probe: Option<Probe>,
+    /// How many data and System fields the last event built from it had (capacity hints).
+    pub sizes: Cell<(u16, u16)>,
 }
 
 /// Why a template definition was refused.
@@ -85,8 +93,13 @@ pub(crate) struct Template {
 pub(crate) struct Refused;
 
 struct Cursor<'a> {
+    /// The definition's bytes (the chunk up to its end).
     data: &'a [u8],
+    /// The whole chunk, for names stored elsewhere in it.
+    chunk: &'a [u8],
     pos: usize,
+    /// Names read from the chunk's string table rather than from the definition itself.
+    external: ExternalNames,
 }
 
 impl Cursor<'_> {
@@ -125,13 +138,16 @@ impl Cursor<'_> {
                 .map(|b| usize::from(u16::from_le_bytes([b[0], b[1]])))
                 .ok_or(Refused)?;
             self.skip(8 + 2 * len + 2)?;
+            return read_name(self.data, offset);
         }
-        read_name(self.data, offset)
+        let name = read_name(self.chunk, offset)?;
+        self.external.push((offset as u32, name.as_str().into()));
+        Ok(name)
     }
 }
 
 /// The string-table entry at `offset` of the chunk.
-fn read_name(chunk: &[u8], offset: usize) -> Result<String, Refused> {
+pub(crate) fn read_name(chunk: &[u8], offset: usize) -> Result<String, Refused> {
     let len = chunk
         .get(offset + 6..offset + 8)
         .map(|b| usize::from(u16::from_le_bytes([b[0], b[1]])))
@@ -158,8 +174,25 @@ fn local(name: &str) -> &str {
     name.split_once(':').map_or(name, |(_, l)| l)
 }
 
-/// Parse the template definition at `offset` of the chunk `data`.
-pub(crate) fn parse_template(data: &[u8], offset: usize) -> Result<Template, Refused> {
+/// Names a definition takes from the chunk's string table: (offset in the chunk, name).
+pub(crate) type ExternalNames = Vec<(u32, Box<str>)>;
+
+/// The bytes that define the template at `offset` (GUID, size and body: all but the link to
+/// the next definition, which differs from chunk to chunk), or `None` when out of bounds.
+pub(crate) fn definition_bytes(data: &[u8], offset: usize) -> Option<&[u8]> {
+    let size = data
+        .get(offset + 20..offset + 24)
+        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)?;
+    data.get(offset + 4..(offset + 24).checked_add(size)?)
+}
+
+/// Parse the template definition at `offset` of the chunk `data`. Also gives the names it
+/// took from the chunk's string table (offset and name): the same definition bytes in another
+/// chunk give the same template only if those names are the same there.
+pub(crate) fn parse_template(
+    data: &[u8],
+    offset: usize,
+) -> Result<(Template, ExternalNames), Refused> {
     // next definition (4), GUID (16), data size (4), then the BinXML.
     let size = data
         .get(offset + 20..offset + 24)
@@ -169,7 +202,9 @@ pub(crate) fn parse_template(data: &[u8], offset: usize) -> Result<Template, Ref
     let end = start.checked_add(size).ok_or(Refused)?.min(data.len());
     let mut c = Cursor {
         data: &data[..end],
+        chunk: data,
         pos: start,
+        external: Vec::new(),
     };
     let mut elems: Vec<Elem> = Vec::new();
     // Open elements; the last one's start tag is still open while `in_start`.
@@ -212,9 +247,12 @@ pub(crate) fn parse_template(data: &[u8], offset: usize) -> Result<Template, Ref
                     return Err(Refused);
                 }
                 let name = c.name()?;
+                let field_name = format!("{}_{}", elems[top].name, local(&name));
                 elems[top].attrs.push(Attr {
                     xmlns: name.starts_with("xmlns") || local(&name) == "xmlns",
                     name: local(&name).into(),
+                    field_name: field_name.into(),
+                    literal: None,
                     parts: Vec::new(),
                 });
             }
@@ -269,8 +307,18 @@ pub(crate) fn parse_template(data: &[u8], offset: usize) -> Result<Template, Ref
     if !stack.is_empty() || roots != 1 || elems.is_empty() {
         return Err(Refused);
     }
+    for a in elems.iter_mut().flat_map(|e| e.attrs.iter_mut()) {
+        if let [Item::Text(t)] = a.parts.as_slice() {
+            a.literal = Some(Arc::from(&**t));
+        }
+    }
     let probe = probe(&elems);
-    Ok(Template { elems, probe })
+    let template = Template {
+        elems,
+        probe,
+        sizes: Cell::new((0, 0)),
+    };
+    Ok((template, c.external))
 }
 
 /// Add a text or substitution piece to the open attribute (in a start tag) or element.
@@ -426,7 +474,8 @@ mod tests {
         b.data.push(0x04);
         b.data.push(0x04);
         let data = b.finish();
-        let t = parse_template(&data, 0).unwrap();
+        let (t, external) = parse_template(&data, 0).unwrap();
+        assert!(external.is_empty());
         assert_eq!(t.elems.len(), 6);
         assert_eq!(&*t.elems[0].name, "Event");
         assert!(t.elems[0].attrs[0].xmlns);

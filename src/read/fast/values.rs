@@ -4,8 +4,6 @@
 //! Only the shapes the fast path is sure about are decoded; anything else is
 //! [`Value::Unsupported`], and a record that uses such a value goes to the XML path.
 
-use std::fmt::Write as _;
-
 /// One substitution value, borrowing the chunk's bytes.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum Value<'a> {
@@ -199,11 +197,12 @@ pub(crate) fn write_value(out: &mut String, value: &Value<'_>) -> bool {
             }
         }
         Value::Int(n) => {
-            let _ = write!(out, "{n}");
+            if n < 0 {
+                out.push('-');
+            }
+            write_decimal(out, n.unsigned_abs());
         }
-        Value::UInt(n) => {
-            let _ = write!(out, "{n}");
-        }
+        Value::UInt(n) => write_decimal(out, n),
         Value::Bool(b) => out.push_str(if b { "true" } else { "false" }),
         Value::Binary(b) => {
             const HEX: &[u8; 16] = b"0123456789ABCDEF";
@@ -215,7 +214,8 @@ pub(crate) fn write_value(out: &mut String, value: &Value<'_>) -> bool {
         }
         Value::Guid(b) => write_guid(out, b),
         Value::Hex(n) => {
-            let _ = write!(out, "0x{n:x}");
+            out.push_str("0x");
+            write_hex(out, n);
         }
         Value::FileTime(ft) => write_datetime(out, filetime_fields(ft)),
         Value::SysTime(b) => write_datetime(out, systime_fields(b)),
@@ -225,15 +225,62 @@ pub(crate) fn write_value(out: &mut String, value: &Value<'_>) -> bool {
     true
 }
 
+/// A number in lower-case hex without leading zeros.
+fn write_hex(out: &mut String, mut n: u64) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut buf = [0u8; 16];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = HEX[(n & 15) as usize];
+        n >>= 4;
+        if n == 0 {
+            break;
+        }
+    }
+    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
+}
+
+/// A number in decimal, without going through `fmt`.
+pub(crate) fn write_decimal(out: &mut String, mut n: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
+}
+
 /// UTF-16LE to UTF-8 as the XML path yields it: the C0 controls other than tab, LF and CR, lone
 /// surrogates, U+FFFE and U+FFFF each become `_` (what the crate writes for them).
 pub(crate) fn write_utf16(out: &mut String, bytes: &[u8]) {
     out.reserve(bytes.len() / 2);
+    // Runs of printable ASCII are gathered and appended at once.
+    let mut ascii = [0u8; 64];
+    let mut n = 0;
     let mut units = bytes
         .chunks_exact(2)
         .map(|u| u16::from_le_bytes([u[0], u[1]]))
         .peekable();
     while let Some(u) = units.next() {
+        if (0x20..0x7f).contains(&u) {
+            ascii[n] = u as u8;
+            n += 1;
+            if n == ascii.len() {
+                out.push_str(std::str::from_utf8(&ascii).unwrap_or_default());
+                n = 0;
+            }
+            continue;
+        }
+        if n > 0 {
+            out.push_str(std::str::from_utf8(&ascii[..n]).unwrap_or_default());
+            n = 0;
+        }
         match u {
             0x09 | 0x0a | 0x0d => out.push(u as u8 as char),
             0x00..=0x1f => out.push('_'),
@@ -249,6 +296,9 @@ pub(crate) fn write_utf16(out: &mut String, bytes: &[u8]) {
             0xdc00..=0xdfff | 0xfffe | 0xffff => out.push('_'),
             _ => out.push(char::from_u32(u32::from(u)).unwrap_or('_')),
         }
+    }
+    if n > 0 {
+        out.push_str(std::str::from_utf8(&ascii[..n]).unwrap_or_default());
     }
 }
 
@@ -273,9 +323,13 @@ fn write_sid(out: &mut String, b: &[u8]) {
         return;
     };
     let authority = u64::from_be_bytes([0, 0, a0, a1, a2, a3, a4, a5]);
-    let _ = write!(out, "S-{revision}-{authority}");
+    out.push_str("S-");
+    write_decimal(out, u64::from(revision));
+    out.push('-');
+    write_decimal(out, authority);
     for s in subs.chunks_exact(4).take(usize::from(count)) {
-        let _ = write!(out, "-{}", u32::from_le_bytes([s[0], s[1], s[2], s[3]]));
+        out.push('-');
+        write_decimal(out, u64::from(u32::from_le_bytes([s[0], s[1], s[2], s[3]])));
     }
 }
 
@@ -368,11 +422,21 @@ pub(crate) fn systime_fields(b: &[u8]) -> DateTimeFields {
 
 /// `YYYY-MM-DDTHH:MM:SS.fffffffZ`, seven fractional digits as Windows renders them.
 pub(crate) fn write_datetime(out: &mut String, d: DateTimeFields) {
-    let _ = write!(
-        out,
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:07}Z",
-        d.year, d.month, d.day, d.hour, d.minute, d.second, d.ticks
-    );
+    let mut buf = *b"0000-00-00T00:00:00.0000000Z";
+    let mut put = |range: std::ops::Range<usize>, mut v: u32| {
+        for b in buf[range].iter_mut().rev() {
+            *b = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(0..4, d.year);
+    put(5..7, d.month);
+    put(8..10, d.day);
+    put(11..13, d.hour);
+    put(14..16, d.minute);
+    put(17..19, d.second);
+    put(20..27, d.ticks);
+    out.push_str(std::str::from_utf8(&buf).unwrap_or_default());
 }
 
 /// The instant a FILETIME stands for, when it renders as itself (no year wrap-around).
@@ -430,6 +494,9 @@ mod tests {
         );
         assert_eq!(text(Value::Bool(true)), "true");
         assert_eq!(text(Value::Int(-5)), "-5");
+        assert_eq!(text(Value::Int(i64::MIN)), "-9223372036854775808");
+        assert_eq!(text(Value::UInt(0)), "0");
+        assert_eq!(text(Value::UInt(u64::MAX)), "18446744073709551615");
     }
 
     #[test]
@@ -440,6 +507,10 @@ mod tests {
         let mut s = String::new();
         write_utf16(&mut s, &b);
         assert_eq!(s, "a_b\tc é 😀_z_");
+        let long = "C:\\Windows\\System32\\".repeat(9) + "é";
+        let mut s = String::new();
+        write_utf16(&mut s, &utf16(&long));
+        assert_eq!(s, long);
     }
 
     #[test]
