@@ -3,6 +3,9 @@
 //! MODE is `iter` (the evtx crate's record walk), `inst` (walk + template values), `xml`
 //! (walk + XML rendering), `read` (evtxscan's reader: the fast path) or `readxml` (evtxscan's
 //! reader through the XML path only).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use evtxscan::discover::discover;
 use evtxscan::read::{read_log, FileControl, ReadOptions};
 use rayon::prelude::*;

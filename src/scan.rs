@@ -142,7 +142,10 @@ pub fn scan(
             Arc::clone(&active),
             Arc::clone(&progress),
         );
-        let read_opts = options.read.clone();
+        let mut read_opts = options.read.clone();
+        // Records no rule can see are counted by the reader but never normalized.
+        let wants = Arc::clone(&dispatcher);
+        read_opts.filter = Some(Arc::new(move |c: &str, id: u32| wants.wants(c, id)));
         let timing = options.timing;
         std::thread::spawn(move || {
             logs.par_iter().enumerate().for_each(|(i, log)| {
