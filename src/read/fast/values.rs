@@ -9,7 +9,7 @@
 pub(crate) enum Value<'a> {
     /// NullType (and an empty BinXML value, which the crate turns into one).
     Null,
-    /// UTF-16LE text, already cut at its first NUL unit.
+    /// UTF-16LE text; it ends at its first NUL unit, if any (see [`write_utf16`]).
     Utf16(&'a [u8]),
     /// ANSI text of ASCII bytes only, NULs included (they are dropped when written).
     Ascii(&'a [u8]),
@@ -75,7 +75,8 @@ impl<'a> Value<'a> {
     pub(crate) fn is_empty(&self) -> bool {
         match self {
             Value::Null | Value::EmptyArray => true,
-            Value::Utf16(b) | Value::Ascii(b) | Value::Binary(b) => b.is_empty(),
+            Value::Utf16(b) => matches!(b, [] | [_] | [0, 0, ..]),
+            Value::Ascii(b) | Value::Binary(b) => b.is_empty(),
             _ => false,
         }
     }
@@ -129,8 +130,7 @@ fn decode(ty: u8, raw: &[u8]) -> Result<Value<'_>, Unreadable> {
             if !raw.len().is_multiple_of(2) {
                 return Err(Unreadable);
             }
-            let units = raw.chunks_exact(2).position(|u| u == [0, 0]);
-            Value::Utf16(&raw[..units.map_or(raw.len(), |n| n * 2)])
+            Value::Utf16(raw)
         }
         0x02 if raw.is_ascii() => Value::Ascii(raw),
         0x03 => Value::Int(i64::from(i8::from_le_bytes(fixed(raw)?))),
@@ -256,32 +256,22 @@ pub(crate) fn write_decimal(out: &mut String, mut n: u64) {
     out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
 }
 
-/// UTF-16LE to UTF-8 as the XML path yields it: the C0 controls other than tab, LF and CR, lone
-/// surrogates, U+FFFE and U+FFFF each become `_` (what the crate writes for them).
+/// UTF-16LE to UTF-8 as the XML path yields it, up to the first NUL unit (the crate cuts
+/// strings there): the C0 controls other than tab, LF and CR, lone surrogates, U+FFFE and U+FFFF
+/// each become `_` (what the crate writes for them).
 pub(crate) fn write_utf16(out: &mut String, bytes: &[u8]) {
     out.reserve(bytes.len() / 2);
-    // Runs of printable ASCII are gathered and appended at once.
-    let mut ascii = [0u8; 64];
-    let mut n = 0;
     let mut units = bytes
         .chunks_exact(2)
         .map(|u| u16::from_le_bytes([u[0], u[1]]))
         .peekable();
     while let Some(u) = units.next() {
         if (0x20..0x7f).contains(&u) {
-            ascii[n] = u as u8;
-            n += 1;
-            if n == ascii.len() {
-                out.push_str(std::str::from_utf8(&ascii).unwrap_or_default());
-                n = 0;
-            }
+            out.push(u as u8 as char);
             continue;
         }
-        if n > 0 {
-            out.push_str(std::str::from_utf8(&ascii[..n]).unwrap_or_default());
-            n = 0;
-        }
         match u {
+            0x00 => break,
             0x09 | 0x0a | 0x0d => out.push(u as u8 as char),
             0x00..=0x1f => out.push('_'),
             0x20..=0x7f => out.push(u as u8 as char),
@@ -296,9 +286,6 @@ pub(crate) fn write_utf16(out: &mut String, bytes: &[u8]) {
             0xdc00..=0xdfff | 0xfffe | 0xffff => out.push('_'),
             _ => out.push(char::from_u32(u32::from(u)).unwrap_or('_')),
         }
-    }
-    if n > 0 {
-        out.push_str(std::str::from_utf8(&ascii[..n]).unwrap_or_default());
     }
 }
 
@@ -527,7 +514,9 @@ mod tests {
         let mut out = Vec::new();
         let end = read_values(&bytes, 0, 3, &mut out).unwrap();
         assert_eq!(end, bytes.len());
-        assert_eq!(out[0], Value::Utf16(&utf16("hi")));
+        assert_eq!(text(out[0]), "hi");
+        assert!(!out[0].is_empty());
+        assert!(Value::Utf16(&utf16("\0x")).is_empty());
         assert_eq!(out[1], Value::UInt(4688));
         assert_eq!(out[2], Value::Null);
         // A UInt32 whose descriptor says 2 bytes is refused.
