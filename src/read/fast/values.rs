@@ -273,7 +273,7 @@ pub(crate) fn write_utf16(out: &mut String, bytes: &[u8]) {
         match u {
             0x00 => break,
             0x09 | 0x0a | 0x0d => out.push(u as u8 as char),
-            0x00..=0x1f => out.push('_'),
+            0x01..=0x1f => out.push('_'),
             0x20..=0x7f => out.push(u as u8 as char),
             0xd800..=0xdbff => match units.peek() {
                 Some(&lo) if (0xdc00..=0xdfff).contains(&lo) => {
