@@ -2,37 +2,64 @@
 //!
 //! Rules declare their [`Scope`](crate::rules::Scope) (channel, provider, event ids). The index
 //! maps `(channel, event id)` to the rules whose scope names both, `channel` alone to those that
-//! name no event id, and keeps rules of unbounded scope in a list every event visits. A rule
-//! listed by the index still checks its full scope (providers too) before it runs.
+//! name no event id, `event id` alone to those that name no channel, and keeps rules of
+//! unbounded scope in a list every event visits. The lists are sorted, and merged per event
+//! without allocating. A rule listed by the index still checks its full scope (providers too)
+//! before it runs. [`Dispatcher::wants`] answers, from a record's channel and event id alone,
+//! whether any rule can see it, so the reader can skip the rest.
+//!
+//! The pre-filter ([`prefilter`]) then drops the rules whose literals ([`Rule::needles`]) occur
+//! nowhere in the event. With `indexed = false` every rule sees every event of its scope: the
+//! reference the index and pre-filter are tested against.
+
+pub mod prefilter;
 
 use crate::event::Event;
 use crate::rules::Rule;
+use prefilter::Prefilter;
 use std::collections::HashMap;
 use std::sync::Arc;
+
+/// Rule indices (into [`Dispatcher::rules`]), sorted.
+type RuleList = Vec<u32>;
+
+/// The rules of one channel.
+#[derive(Default)]
+struct ChannelRules {
+    /// Rules naming the channel and no event id.
+    any_id: RuleList,
+    /// Rules naming the channel and these event ids.
+    by_id: HashMap<u32, RuleList>,
+}
 
 /// Which rules each kind of event can reach.
 pub struct Dispatcher {
     rules: Vec<Arc<dyn Rule>>,
-    by_channel_id: HashMap<(String, u32), Vec<usize>>,
-    by_channel: HashMap<String, Vec<usize>>,
-    by_id: HashMap<u32, Vec<usize>>,
-    everywhere: Vec<usize>,
+    /// Keyed by lower-case channel.
+    by_channel: HashMap<Box<str>, ChannelRules>,
+    /// Rules naming event ids and no channel.
+    by_id: HashMap<u32, RuleList>,
+    /// Rules of unbounded scope.
+    everywhere: RuleList,
+    prefilter: Option<Prefilter>,
     /// When false, every rule is offered every event (the reference path tests compare with).
     indexed: bool,
 }
 
 impl Dispatcher {
-    /// Index the rules.
+    /// Index the rules (and build the pre-filter when `indexed`).
     pub fn new(rules: Vec<Arc<dyn Rule>>, indexed: bool) -> Dispatcher {
         let mut d = Dispatcher {
             rules,
-            by_channel_id: HashMap::new(),
             by_channel: HashMap::new(),
             by_id: HashMap::new(),
             everywhere: Vec::new(),
+            prefilter: None,
             indexed,
         };
-        for (i, rule) in d.rules.iter().enumerate() {
+        let rules = d.rules.clone();
+        for (i, rule) in rules.iter().enumerate() {
+            let i = i as u32;
             let scope = rule.scope();
             if scope.any_of.is_empty() {
                 d.everywhere.push(i);
@@ -43,10 +70,7 @@ impl Dispatcher {
                     (true, true) => d.everywhere.push(i),
                     (false, true) => {
                         for c in &alt.channels {
-                            d.by_channel
-                                .entry(c.to_ascii_lowercase())
-                                .or_default()
-                                .push(i);
+                            d.channel_mut(c).any_id.push(i);
                         }
                     }
                     (true, false) => {
@@ -56,29 +80,35 @@ impl Dispatcher {
                     }
                     (false, false) => {
                         for c in &alt.channels {
+                            let ch = d.channel_mut(c);
                             for id in &alt.event_ids {
-                                d.by_channel_id
-                                    .entry((c.to_ascii_lowercase(), *id))
-                                    .or_default()
-                                    .push(i);
+                                ch.by_id.entry(*id).or_default().push(i);
                             }
                         }
                     }
                 }
             }
         }
-        for v in d
-            .by_channel_id
+        let lists = d
+            .by_channel
             .values_mut()
-            .chain(d.by_channel.values_mut())
+            .flat_map(|c| std::iter::once(&mut c.any_id).chain(c.by_id.values_mut()))
             .chain(d.by_id.values_mut())
-        {
+            .chain(std::iter::once(&mut d.everywhere));
+        for v in lists {
             v.sort_unstable();
             v.dedup();
         }
-        d.everywhere.sort_unstable();
-        d.everywhere.dedup();
+        if indexed {
+            d.prefilter = Prefilter::new(&d.rules);
+        }
         d
+    }
+
+    fn channel_mut(&mut self, channel: &str) -> &mut ChannelRules {
+        self.by_channel
+            .entry(channel.to_ascii_lowercase().into())
+            .or_default()
     }
 
     /// All rules, by index.
@@ -86,18 +116,31 @@ impl Dispatcher {
         &self.rules
     }
 
-    /// Whether any rule can see events of this channel and id (lets the reader skip the rest).
-    pub fn wants(&self, channel: &str, event_id: u32) -> bool {
-        if !self.indexed || !self.everywhere.is_empty() {
-            return true;
+    /// The rules of a channel, found without allocating for the usual short channel names.
+    fn channel(&self, channel: &str) -> Option<&ChannelRules> {
+        let mut buf = [0u8; 128];
+        match buf.get_mut(..channel.len()) {
+            Some(lower) => {
+                lower.copy_from_slice(channel.as_bytes());
+                lower.make_ascii_lowercase();
+                let lower = std::str::from_utf8(lower).ok()?;
+                self.by_channel.get(lower)
+            }
+            None => self.by_channel.get(channel.to_ascii_lowercase().as_str()),
         }
-        let c = channel.to_ascii_lowercase();
-        self.by_channel.contains_key(&c)
-            || self.by_id.contains_key(&event_id)
-            || self.by_channel_id.contains_key(&(c, event_id))
     }
 
-    /// Call `f` with the index of every rule whose scope admits the event.
+    /// Whether any rule can see events of this channel and id (lets the reader skip the rest).
+    pub fn wants(&self, channel: &str, event_id: u32) -> bool {
+        if !self.indexed || !self.everywhere.is_empty() || self.by_id.contains_key(&event_id) {
+            return true;
+        }
+        self.channel(channel)
+            .is_some_and(|c| !c.any_id.is_empty() || c.by_id.contains_key(&event_id))
+    }
+
+    /// Call `f` with the index of every rule whose scope admits the event (and, when indexed,
+    /// whose literals the event holds), in increasing order, each once.
     pub fn for_each_candidate(&self, event: &Event, mut f: impl FnMut(usize)) {
         if !self.indexed {
             for (i, r) in self.rules.iter().enumerate() {
@@ -107,27 +150,206 @@ impl Dispatcher {
             }
             return;
         }
-        let channel = event.channel.to_ascii_lowercase();
-        let mut seen: Vec<usize> = Vec::new();
+        let channel = self.channel(&event.channel);
+        let empty: &[u32] = &[];
         let lists = [
-            self.by_channel_id.get(&(channel.clone(), event.event_id)),
-            self.by_channel.get(&channel),
-            self.by_id.get(&event.event_id),
-            Some(&self.everywhere),
+            channel
+                .and_then(|c| c.by_id.get(&event.event_id))
+                .map_or(empty, |v| v.as_slice()),
+            channel.map_or(empty, |c| c.any_id.as_slice()),
+            self.by_id
+                .get(&event.event_id)
+                .map_or(empty, |v| v.as_slice()),
+            self.everywhere.as_slice(),
         ];
-        let several = lists.iter().flatten().filter(|l| !l.is_empty()).count() > 1;
-        for list in lists.into_iter().flatten() {
-            for &i in list {
-                if several {
-                    if seen.contains(&i) {
-                        continue;
-                    }
-                    seen.push(i);
+        if lists.iter().all(|l| l.is_empty()) {
+            return;
+        }
+        let hits = self.prefilter.as_ref().map(|p| p.scan(event, &lists));
+        merge_sorted(lists, |i| {
+            let i = i as usize;
+            if let (Some(p), Some(hits)) = (&self.prefilter, &hits) {
+                if !p.may_match(i, hits) {
+                    return;
                 }
-                if self.rules[i].scope().admits(event) {
-                    f(i);
+            }
+            if self.rules[i].scope().admits(event) {
+                f(i);
+            }
+        });
+    }
+}
+
+/// Call `f` with every value of four sorted lists, in order, each once.
+fn merge_sorted(mut lists: [&[u32]; 4], mut f: impl FnMut(u32)) {
+    let mut last = None;
+    loop {
+        let mut min: Option<(usize, u32)> = None;
+        for (k, l) in lists.iter().enumerate() {
+            if let Some(&v) = l.first() {
+                if min.is_none_or(|(_, m)| v < m) {
+                    min = Some((k, v));
                 }
             }
         }
+        let Some((k, v)) = min else { return };
+        lists[k] = &lists[k][1..];
+        if last != Some(v) {
+            f(v);
+            last = Some(v);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::{EventMatch, Needle, RuleInfo, Scope, SourceFilter};
+
+    struct TestRule {
+        info: Arc<RuleInfo>,
+        scope: Scope,
+        needles: Option<Vec<Needle>>,
+    }
+
+    impl Rule for TestRule {
+        fn info(&self) -> &Arc<RuleInfo> {
+            &self.info
+        }
+        fn scope(&self) -> &Scope {
+            &self.scope
+        }
+        fn needles(&self) -> Option<Vec<Needle>> {
+            self.needles.clone()
+        }
+        fn check(&self, event: &Event) -> Option<EventMatch> {
+            Some(EventMatch::of(event))
+        }
+    }
+
+    fn rule(channels: &[&str], ids: &[u32], needles: Option<Vec<Needle>>) -> Arc<dyn Rule> {
+        let scope = if channels.is_empty() && ids.is_empty() {
+            Scope::everything()
+        } else {
+            Scope {
+                any_of: vec![SourceFilter {
+                    channels: channels.iter().map(|c| c.to_string()).collect(),
+                    providers: Vec::new(),
+                    event_ids: ids.to_vec(),
+                }],
+            }
+        };
+        Arc::new(TestRule {
+            info: Arc::new(RuleInfo::default()),
+            scope,
+            needles,
+        })
+    }
+
+    fn needle(field: Option<&str>, text: &str) -> Needle {
+        Needle {
+            field: field.map(str::to_string),
+            needle: text.to_string(),
+        }
+    }
+
+    pub(crate) fn event(channel: &str, id: u32, data: &[(&str, &str)]) -> Event {
+        Event {
+            source: Arc::new(crate::event::Source {
+                path: "x.evtx".into(),
+            }),
+            record_id: 1,
+            time: jiff::Timestamp::UNIX_EPOCH,
+            header_time: jiff::Timestamp::UNIX_EPOCH,
+            provider: "P".into(),
+            channel: channel.into(),
+            event_id: id,
+            computer: "HOST".into(),
+            user_id: "".into(),
+            level: 4,
+            recovered: false,
+            data: data
+                .iter()
+                .map(|(n, v)| crate::event::Field {
+                    name: (*n).into(),
+                    value: (*v).into(),
+                })
+                .collect(),
+            system: Vec::new(),
+        }
+    }
+
+    fn candidates(d: &Dispatcher, e: &Event) -> Vec<usize> {
+        let mut v = Vec::new();
+        d.for_each_candidate(e, |i| v.push(i));
+        v
+    }
+
+    #[test]
+    fn index_and_reference_agree_on_scope() {
+        let rules = vec![
+            rule(&["Security"], &[4688], None),
+            rule(&["security"], &[], None),
+            rule(&[], &[4688, 1], None),
+            rule(&["Microsoft-Windows-Sysmon/Operational"], &[1], None),
+        ];
+        let indexed = Dispatcher::new(rules.clone(), true);
+        let reference = Dispatcher::new(rules, false);
+        let e = event("SECURITY", 4688, &[]);
+        assert_eq!(candidates(&indexed, &e), vec![0, 1, 2]);
+        assert_eq!(candidates(&reference, &e), vec![0, 1, 2]);
+        let s = event("Microsoft-Windows-Sysmon/Operational", 1, &[]);
+        assert_eq!(candidates(&indexed, &s), vec![2, 3]);
+        assert!(indexed.wants("Security", 1));
+        assert!(indexed.wants("System", 1));
+        assert!(!indexed.wants("System", 7045));
+        assert!(indexed.wants("security", 4624));
+        assert!(!indexed.wants("Application", 4624));
+    }
+
+    #[test]
+    fn prefilter_drops_rules_whose_literals_are_absent() {
+        let rules = vec![
+            rule(
+                &["Security"],
+                &[4688],
+                Some(vec![needle(Some("CommandLine"), "mimikatz")]),
+            ),
+            rule(
+                &["Security"],
+                &[4688],
+                Some(vec![needle(Some("NewProcessName"), "\\whoami.exe")]),
+            ),
+            rule(&["Security"], &[4688], Some(vec![needle(None, "lsass")])),
+            rule(&["Security"], &[4688], None),
+        ];
+        let d = Dispatcher::new(rules.clone(), true);
+        let e = event(
+            "Security",
+            4688,
+            &[
+                ("NewProcessName", "C:\\Windows\\System32\\WHOAMI.EXE"),
+                ("CommandLine", "whoami /all"),
+            ],
+        );
+        assert_eq!(candidates(&d, &e), vec![1, 3]);
+        let e = event(
+            "Security",
+            4688,
+            &[("CommandLine", "procdump -ma LSASS.exe Mimikatz")],
+        );
+        assert_eq!(candidates(&d, &e), vec![0, 2, 3]);
+        // The reference offers all four.
+        assert_eq!(
+            candidates(&Dispatcher::new(rules, false), &e),
+            vec![0, 1, 2, 3]
+        );
+    }
+
+    #[test]
+    fn everywhere_rules_make_every_record_wanted() {
+        let d = Dispatcher::new(vec![rule(&[], &[], None)], true);
+        assert!(d.wants("Anything", 0));
+        assert_eq!(candidates(&d, &event("X", 5, &[])), vec![0]);
     }
 }

@@ -10,6 +10,7 @@
 #![forbid(unsafe_code)]
 
 pub mod cli;
+pub mod collect;
 pub mod discover;
 pub mod dispatch;
 pub mod event;

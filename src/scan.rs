@@ -104,7 +104,7 @@ impl ScanResult {
 type TimedReport = (FileReport, u64);
 
 struct Shared {
-    matches: Vec<Mutex<Vec<EventMatch>>>,
+    matches: crate::collect::MatchStore,
     timing: Option<Vec<(AtomicU64, AtomicU64)>>,
 }
 
@@ -126,7 +126,7 @@ pub fn scan(
     let dispatcher = Arc::new(Dispatcher::new(rules, options.indexed));
     let n_rules = dispatcher.rules().len();
     let shared = Arc::new(Shared {
-        matches: (0..n_rules).map(|_| Mutex::new(Vec::new())).collect(),
+        matches: crate::collect::MatchStore::new(n_rules, crate::collect::DEFAULT_BUDGET),
         timing: options.timing.then(|| {
             (0..n_rules)
                 .map(|_| (AtomicU64::new(0), AtomicU64::new(0)))
@@ -156,7 +156,10 @@ pub fn scan(
             Arc::clone(&file_started),
             Arc::clone(&progress),
         );
-        let read_opts = options.read.clone();
+        let mut read_opts = options.read.clone();
+        // Records no rule can see are counted by the reader but never normalized.
+        let wants = Arc::clone(&dispatcher);
+        read_opts.filter = Some(Arc::new(move |c: &str, id: u32| wants.wants(c, id)));
         let timing = options.timing;
         let stall = TestStall::from_env();
         std::thread::spawn(move || {
@@ -235,14 +238,15 @@ pub fn scan(
         }
     }
     let mut hits = Vec::new();
-    for (i, rule) in dispatcher.rules().iter().enumerate() {
-        let matches =
-            std::mem::take(&mut *shared.matches[i].lock().unwrap_or_else(|e| e.into_inner()));
-        if matches.is_empty() && !rule.aggregates() {
-            continue;
+    let rules = dispatcher.rules();
+    shared.matches.drain(|i, matches| {
+        if let Some(rule) = rules.get(i) {
+            if matches.is_empty() && !rule.aggregates() {
+                return;
+            }
+            hits.extend(rule.finish(matches));
         }
-        hits.extend(rule.finish(matches));
-    }
+    });
     let rule_timings = shared
         .timing
         .as_ref()
@@ -298,15 +302,7 @@ fn detect_batch(events: &[Event], dispatcher: &Dispatcher, shared: &Shared, prog
     progress
         .matches
         .fetch_add(found.len() as u64, Ordering::Relaxed);
-    found.sort_by_key(|(i, _)| *i);
-    let mut iter = found.into_iter().peekable();
-    while let Some((i, m)) = iter.next() {
-        let mut guard = shared.matches[i].lock().unwrap_or_else(|e| e.into_inner());
-        guard.push(m);
-        while let Some((_, m)) = iter.next_if(|(j, _)| *j == i) {
-            guard.push(m);
-        }
-    }
+    shared.matches.add(found);
 }
 
 /// Wait for the readers, cancelling files that stop making progress. Returns when every file

@@ -8,6 +8,7 @@
 
 mod normalize;
 
+pub(crate) use normalize::windows_rendering_str;
 pub use normalize::{normalize_xml, NormalizeError};
 
 use jiff::Timestamp;
@@ -32,13 +33,14 @@ impl Source {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Field {
     /// The field name: `Data/@Name`, the UserData leaf element, or `Tag_Attr` for System extras.
-    pub name: Box<str>,
+    /// Shared between the events of one template.
+    pub name: Arc<str>,
     /// The value as Windows renders it (GUIDs in braces, SIDs as `S-1-...`, hex as `0x..`).
     pub value: Box<str>,
 }
 
 /// A normalized EVTX record.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Event {
     /// The evidence file this record was read from.
     pub source: Arc<Source>,
@@ -49,15 +51,15 @@ pub struct Event {
     /// The record header's timestamp, which can differ from `time`.
     pub header_time: Timestamp,
     /// `System/Provider/@Name`.
-    pub provider: Box<str>,
+    pub provider: Arc<str>,
     /// `System/Channel`.
-    pub channel: Box<str>,
+    pub channel: Arc<str>,
     /// `System/EventID`.
     pub event_id: u32,
     /// `System/Computer`.
-    pub computer: Box<str>,
+    pub computer: Arc<str>,
     /// `System/Security/@UserID` (empty when absent).
-    pub user_id: Box<str>,
+    pub user_id: Arc<str>,
     /// `System/Level`.
     pub level: u8,
     /// Carved from chunk slack space (`--recover`).

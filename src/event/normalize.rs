@@ -252,6 +252,15 @@ fn windows_rendering(text: String) -> String {
     }
 }
 
+/// [`windows_rendering`] of borrowed text, as the stored value.
+pub(crate) fn windows_rendering_str(text: &str) -> Box<str> {
+    if is_bare_guid(text) {
+        format!("{{{}}}", text.to_ascii_uppercase()).into()
+    } else {
+        text.into()
+    }
+}
+
 fn is_bare_guid(s: &str) -> bool {
     let b = s.as_bytes();
     b.len() == 36

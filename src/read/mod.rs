@@ -3,17 +3,22 @@
 //! The reader does its own chunk walk instead of the `evtx` crate's record iterator so that it
 //! can say, for every 64 KiB chunk, whether it was read intact, read with errors, unreadable,
 //! empty or cut off, and so that chunks of one file can be parsed in parallel (rayon) in bounded
-//! batches. Each readable record is rendered to XML by the `evtx` crate and normalized
+//! batches. Each readable record is read by the fast path ([`fast`]: straight from its BinXML)
+//! or, when that cannot, rendered to XML by the `evtx` crate and normalized
 //! ([`crate::event::normalize_xml`]); the events of a chunk go to the caller's sink together,
 //! then are dropped: nothing holds all records of a file.
 
+mod chunk;
+mod fast;
 mod report;
 
+pub use fast::EventFilter;
 pub use report::{ChunkState, FileReport};
 
 use crate::discover::LogFile;
-use crate::event::{normalize_xml, Event, Source};
-use evtx::{EvtxChunkData, ParserSettings};
+use crate::event::{Event, Source};
+use chunk::{read_chunk, ChunkContext, ChunkOutcome, ChunkStats};
+use evtx::ParserSettings;
 use rayon::prelude::*;
 use std::io::{Read, Seek, SeekFrom};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -27,12 +32,29 @@ pub const CHUNK_SIZE: u64 = 65536;
 pub const MAX_ERRORS_KEPT: usize = 20;
 
 /// How to read.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ReadOptions {
     /// Also carve records from chunk slack space.
     pub recover: bool,
     /// How many chunks of one file are parsed in parallel at most.
     pub chunk_batch: usize,
+    /// Read records straight from their BinXML ([`fast`]); when false, or for a record the
+    /// fast path does not understand, render it to XML with the evtx crate and normalize that.
+    pub fast: bool,
+    /// When set, records for which it answers false (by channel and event id) are counted
+    /// but never normalized nor passed to the sink.
+    pub filter: Option<Arc<EventFilter>>,
+}
+
+impl std::fmt::Debug for ReadOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReadOptions")
+            .field("recover", &self.recover)
+            .field("chunk_batch", &self.chunk_batch)
+            .field("fast", &self.fast)
+            .field("filter", &self.filter.is_some())
+            .finish()
+    }
 }
 
 impl Default for ReadOptions {
@@ -40,6 +62,8 @@ impl Default for ReadOptions {
         ReadOptions {
             recover: false,
             chunk_batch: 2 * rayon::current_num_threads().max(1),
+            fast: true,
+            filter: None,
         }
     }
 }
@@ -54,10 +78,10 @@ pub struct FileControl {
 }
 
 impl FileControl {
-    fn tick(&self) {
+    pub(crate) fn tick(&self) {
         self.progress.fetch_add(1, Ordering::Relaxed);
     }
-    fn cancelled(&self) -> bool {
+    pub(crate) fn cancelled(&self) -> bool {
         self.cancel.load(Ordering::Relaxed)
     }
 }
@@ -116,36 +140,60 @@ pub fn read_log(
             .validate_checksums(false)
             .recover_records(options.recover),
     );
+    let cx = ChunkContext {
+        settings: &settings,
+        source: &source,
+        control,
+        sink,
+        fast: options.fast,
+        recover: options.recover,
+        filter: options.filter.as_deref(),
+    };
     let batch = options.chunk_batch.max(1) as u64;
     let mut next = 0u64;
     let mut states: Vec<(u64, ChunkOutcome)> = Vec::new();
+    // Chunk buffers, reused from batch to batch and file to file.
+    let mut pool: Vec<Vec<u8>> = BUFFERS.with(|b| std::mem::take(&mut *b.borrow_mut()));
     while next < whole_chunks && !control.cancelled() {
         let end = (next + batch).min(whole_chunks);
         let mut raw: Vec<(u64, Vec<u8>)> = Vec::with_capacity((end - next) as usize);
         for n in next..end {
-            let mut buf = vec![0u8; CHUNK_SIZE as usize];
+            let mut buf = pool.pop().unwrap_or_else(|| vec![0u8; CHUNK_SIZE as usize]);
             let offset = FILE_HEADER_SIZE + n * CHUNK_SIZE;
             let ok = file.seek(SeekFrom::Start(offset)).is_ok()
                 && read_up_to(&mut file, &mut buf) == buf.len();
-            if ok {
-                raw.push((n, buf));
-            } else {
+            if !ok {
                 states.push((
                     n,
                     ChunkOutcome::unreadable(format!("chunk {n}: read error")),
                 ));
+            } else if is_zeroed(&buf) {
+                // Free space: no need to hand it to a worker.
+                control.tick();
+                states.push((n, ChunkOutcome::empty()));
+                pool.push(buf);
+            } else {
+                raw.push((n, buf));
             }
         }
         next = end;
-        let outcomes: Vec<(u64, ChunkOutcome)> = raw
+        let outcomes: Vec<(u64, ChunkOutcome, Option<Vec<u8>>)> = raw
             .into_par_iter()
             .map(|(n, buf)| {
-                let outcome = read_chunk(n, buf, &settings, &source, control, sink);
-                (n, outcome)
+                let (outcome, buf) = read_chunk(n, buf, &cx);
+                (n, outcome, buf)
             })
             .collect();
-        states.extend(outcomes);
+        for (n, outcome, buf) in outcomes {
+            states.push((n, outcome));
+            if let Some(mut buf) = buf {
+                buf.resize(CHUNK_SIZE as usize, 0);
+                pool.push(buf);
+            }
+        }
     }
+    pool.truncate(2 * batch as usize);
+    BUFFERS.with(|b| *b.borrow_mut() = pool);
     if control.cancelled() {
         report.timed_out = true;
         report.note("stopped by the watchdog: no progress within the time limit".to_string());
@@ -180,157 +228,15 @@ pub fn read_log(
     report
 }
 
-/// Counts from one chunk.
-#[derive(Debug, Default, Clone)]
-pub(crate) struct ChunkStats {
-    pub records_read: u64,
-    pub records_failed: u64,
-    pub records_recovered: u64,
-    pub first_record_id: Option<u64>,
-    pub last_record_id: Option<u64>,
-    pub first_time: Option<jiff::Timestamp>,
-    pub last_time: Option<jiff::Timestamp>,
+thread_local! {
+    /// Chunk buffers of the files this thread read, for the next file.
+    static BUFFERS: std::cell::RefCell<Vec<Vec<u8>>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-struct ChunkOutcome {
-    state: ChunkState,
-    stats: ChunkStats,
-    errors: Vec<String>,
-}
-
-impl ChunkOutcome {
-    fn unreadable(reason: String) -> ChunkOutcome {
-        ChunkOutcome {
-            state: ChunkState::Unreadable,
-            stats: ChunkStats::default(),
-            errors: vec![reason],
-        }
-    }
-}
-
-/// Parse one chunk and hand its events to the sink.
-fn read_chunk(
-    number: u64,
-    buf: Vec<u8>,
-    settings: &Arc<ParserSettings>,
-    source: &Arc<Source>,
-    control: &FileControl,
-    sink: &(dyn Fn(Vec<Event>) + Sync),
-) -> ChunkOutcome {
-    if buf.iter().all(|b| *b == 0) {
-        return ChunkOutcome {
-            state: ChunkState::Empty,
-            stats: ChunkStats::default(),
-            errors: Vec::new(),
-        };
-    }
-    let mut errors = Vec::new();
-    let mut data = match EvtxChunkData::new(buf, false) {
-        Ok(d) => d,
-        Err(e) => return ChunkOutcome::unreadable(format!("chunk {number}: {e}")),
-    };
-    data.number = Some(number);
-    let mut damaged = false;
-    if !data.validate_header_checksum() {
-        damaged = true;
-        errors.push(format!("chunk {number}: header CRC32 mismatch"));
-    }
-    let no_crc = data.header.flags.contains(evtx::ChunkFlags::NO_CRC32);
-    if !no_crc && !data.validate_data_checksum() {
-        damaged = true;
-        errors.push(format!("chunk {number}: records CRC32 mismatch"));
-    }
-    let declared = {
-        let h = &data.header;
-        if h.last_event_record_id >= h.first_event_record_id {
-            Some(h.last_event_record_id - h.first_event_record_id + 1)
-        } else {
-            None
-        }
-    };
-    let mut chunk = match data.parse(Arc::clone(settings)) {
-        Ok(c) => c,
-        Err(e) => return ChunkOutcome::unreadable(format!("chunk {number}: {e}")),
-    };
-    let mut stats = ChunkStats::default();
-    let mut events = Vec::with_capacity(declared.unwrap_or(64).min(1024) as usize);
-    for record in chunk.iter() {
-        if control.cancelled() {
-            break;
-        }
-        control.tick();
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                stats.records_failed += 1;
-                damaged = true;
-                errors.push(format!("chunk {number}: {e}"));
-                continue;
-            }
-        };
-        let (id, header_time, recovered) =
-            (record.event_record_id, record.timestamp, record.recovered);
-        let xml = match record.into_xml() {
-            Ok(x) => x.data,
-            Err(e) => {
-                stats.records_failed += 1;
-                damaged = true;
-                errors.push(format!("chunk {number}, record {id}: {e}"));
-                continue;
-            }
-        };
-        match normalize_xml(&xml, source, id, header_time, recovered) {
-            Ok(ev) => {
-                stats.records_read += 1;
-                if recovered {
-                    stats.records_recovered += 1;
-                }
-                stats.first_record_id = Some(
-                    stats
-                        .first_record_id
-                        .map_or(ev.record_id, |v| v.min(ev.record_id)),
-                );
-                stats.last_record_id = Some(
-                    stats
-                        .last_record_id
-                        .map_or(ev.record_id, |v| v.max(ev.record_id)),
-                );
-                stats.first_time = Some(stats.first_time.map_or(ev.time, |v| v.min(ev.time)));
-                stats.last_time = Some(stats.last_time.map_or(ev.time, |v| v.max(ev.time)));
-                events.push(ev);
-            }
-            Err(e) => {
-                stats.records_failed += 1;
-                damaged = true;
-                errors.push(format!("chunk {number}, record {id}: {e}"));
-            }
-        }
-    }
-    // Records the chunk header declares but the walk never reached.
-    if let Some(declared) = declared {
-        let live = stats.records_read - stats.records_recovered + stats.records_failed;
-        if declared > live && declared < 100_000 && !control.cancelled() {
-            let missing = declared - live;
-            stats.records_failed += missing;
-            damaged = true;
-            errors.push(format!(
-                "chunk {number}: {missing} of {declared} declared records not found"
-            ));
-        }
-    }
-    if !events.is_empty() {
-        sink(events);
-    }
-    let state = if damaged {
-        ChunkState::Damaged
-    } else {
-        ChunkState::Ok
-    };
-    ChunkOutcome {
-        state,
-        stats,
-        errors,
-    }
+/// Whether a buffer is all zero bytes (compared 16 bytes at a time).
+pub(crate) fn is_zeroed(buf: &[u8]) -> bool {
+    let (wide, rest) = buf.as_chunks::<16>();
+    wide.iter().all(|c| u128::from_ne_bytes(*c) == 0) && rest.iter().all(|b| *b == 0)
 }
 
 /// Read into `buf` until it is full or the reader ends; returns the bytes read.

@@ -43,6 +43,14 @@ pub struct FileReport {
     pub records_failed: u64,
     /// Records carved from slack space (`--recover`), included in `records_read`.
     pub records_recovered: u64,
+    /// Records read through the evtx crate's XML rendering because the fast path could not
+    /// read them, included in `records_read`.
+    #[serde(skip)]
+    pub records_xml: u64,
+    /// Records counted but not normalized because no rule can see them, included in
+    /// `records_read`.
+    #[serde(skip)]
+    pub records_skipped: u64,
     /// Lowest record id read.
     pub first_record_id: Option<u64>,
     /// Highest record id read.
@@ -75,6 +83,8 @@ impl FileReport {
             records_read: 0,
             records_failed: 0,
             records_recovered: 0,
+            records_xml: 0,
+            records_skipped: 0,
             first_record_id: None,
             last_record_id: None,
             first_time: None,
@@ -99,6 +109,8 @@ impl FileReport {
         self.records_read += s.records_read;
         self.records_failed += s.records_failed;
         self.records_recovered += s.records_recovered;
+        self.records_xml += s.records_xml;
+        self.records_skipped += s.records_skipped;
         self.first_record_id = min_opt(self.first_record_id, s.first_record_id);
         self.last_record_id = max_opt(self.last_record_id, s.last_record_id);
         self.first_time = min_opt(self.first_time, s.first_time);

@@ -1,0 +1,175 @@
+//! The literal pre-filter: a rule that declares needles ([`Rule::needles`]: literals of which
+//! at least one must occur for it to match) is only run on an event holding one of them.
+//!
+//! All needles of one field go into one Aho-Corasick automaton (ASCII case-insensitive), and
+//! the needles of any field into another; an event's values are scanned once per automaton
+//! that applies to them, and every rule owning a needle found is marked. Field names compare
+//! case-insensitively (as [`Event::get`] falls back to), so a value is scanned whenever the
+//! rule's lookup could reach it: the filter may let a rule run needlessly, never skip one
+//! that could match.
+
+use crate::event::{Event, SYSTEM_FIELDS};
+use crate::rules::Rule;
+use aho_corasick::AhoCorasick;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// One automaton and, per pattern, the rules that listed it.
+struct Automaton {
+    ac: AhoCorasick,
+    rules_of: Vec<Vec<u32>>,
+}
+
+impl Automaton {
+    fn build(needles: HashMap<String, Vec<u32>>) -> Option<Automaton> {
+        let (patterns, rules_of): (Vec<String>, Vec<Vec<u32>>) = needles.into_iter().unzip();
+        let ac = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(&patterns)
+            .ok()?;
+        Some(Automaton { ac, rules_of })
+    }
+
+    fn mark(&self, text: &str, hits: &mut Hits) {
+        for m in self.ac.find_overlapping_iter(text) {
+            if let Some(rules) = self.rules_of.get(m.pattern().as_usize()) {
+                for &r in rules {
+                    hits.set(r as usize);
+                }
+            }
+        }
+    }
+}
+
+/// The rules an event holds a needle of (a bit set over rule indices).
+pub struct Hits {
+    bits: Vec<u64>,
+    scanned: bool,
+}
+
+impl Hits {
+    fn set(&mut self, i: usize) {
+        if let Some(w) = self.bits.get_mut(i / 64) {
+            *w |= 1 << (i % 64);
+        }
+    }
+    fn get(&self, i: usize) -> bool {
+        self.bits
+            .get(i / 64)
+            .is_some_and(|w| w >> (i % 64) & 1 == 1)
+    }
+}
+
+/// The needles of every rule, by field.
+pub struct Prefilter {
+    /// Rules that declared needles: they run only when one is found.
+    gated: Vec<bool>,
+    /// Automata of field needles, by lower-case field name.
+    fields: HashMap<Box<str>, Automaton>,
+    /// The automaton of needles that may occur in any value.
+    any: Option<Automaton>,
+}
+
+impl Prefilter {
+    /// Collect the rules' needles; `None` when no rule declares any.
+    pub fn new(rules: &[Arc<dyn Rule>]) -> Option<Prefilter> {
+        let mut gated = vec![false; rules.len()];
+        let mut by_field: HashMap<Box<str>, HashMap<String, Vec<u32>>> = HashMap::new();
+        let mut any: HashMap<String, Vec<u32>> = HashMap::new();
+        for (i, rule) in rules.iter().enumerate() {
+            let Some(needles) = rule.needles() else {
+                continue;
+            };
+            // A rule with an empty needle could match anything: not gated.
+            if needles.is_empty() || needles.iter().any(|n| n.needle.is_empty()) {
+                continue;
+            }
+            gated[i] = true;
+            for n in needles {
+                let slot = match &n.field {
+                    Some(f) => by_field
+                        .entry(f.to_ascii_lowercase().into())
+                        .or_default()
+                        .entry(n.needle.to_ascii_lowercase())
+                        .or_default(),
+                    None => any.entry(n.needle.to_ascii_lowercase()).or_default(),
+                };
+                if slot.last() != Some(&(i as u32)) {
+                    slot.push(i as u32);
+                }
+            }
+        }
+        if !gated.iter().any(|g| *g) {
+            return None;
+        }
+        let mut fields = HashMap::new();
+        for (name, needles) in by_field {
+            match Automaton::build(needles) {
+                Some(a) => {
+                    fields.insert(name, a);
+                }
+                // Cannot happen with string needles; if it did, run those rules always.
+                None => return None,
+            }
+        }
+        let any = if any.is_empty() {
+            None
+        } else {
+            Some(Automaton::build(any)?)
+        };
+        Some(Prefilter { gated, fields, any })
+    }
+
+    fn field(&self, name: &str) -> Option<&Automaton> {
+        let mut buf = [0u8; 96];
+        match buf.get_mut(..name.len()) {
+            Some(lower) => {
+                lower.copy_from_slice(name.as_bytes());
+                lower.make_ascii_lowercase();
+                self.fields.get(std::str::from_utf8(lower).ok()?)
+            }
+            None => self.fields.get(name.to_ascii_lowercase().as_str()),
+        }
+    }
+
+    /// Scan the event for the needles of the gated rules among `candidates` (skipped when none
+    /// is gated).
+    pub fn scan(&self, event: &Event, candidates: &[&[u32]; 4]) -> Hits {
+        let mut hits = Hits {
+            bits: Vec::new(),
+            scanned: false,
+        };
+        let any_gated = candidates
+            .iter()
+            .flat_map(|l| l.iter())
+            .any(|&i| self.gated.get(i as usize).copied().unwrap_or(false));
+        if !any_gated {
+            return hits;
+        }
+        hits.bits = vec![0; self.gated.len().div_ceil(64)];
+        hits.scanned = true;
+        for f in event.data.iter().chain(event.system.iter()) {
+            if let Some(a) = self.field(&f.name) {
+                a.mark(&f.value, &mut hits);
+            }
+        }
+        for name in SYSTEM_FIELDS {
+            if let Some(a) = self.field(name) {
+                if let Some(v) = event.get(name) {
+                    a.mark(&v.as_text(), &mut hits);
+                }
+            }
+        }
+        if let Some(a) = &self.any {
+            for v in event.all_values() {
+                a.mark(&v.as_text(), &mut hits);
+            }
+        }
+        hits
+    }
+
+    /// Whether rule `i` may match given what the scan found.
+    pub fn may_match(&self, i: usize, hits: &Hits) -> bool {
+        !self.gated.get(i).copied().unwrap_or(false) || (hits.scanned && hits.get(i))
+    }
+}
