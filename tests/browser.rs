@@ -153,3 +153,72 @@ fn a_failing_script_is_detected() {
     assert!(body.contains(r#"data-errors="1""#), "{body}");
     assert!(dom.contains("noSuchFunction"));
 }
+
+/// The report of a real scan: attack-samples with the SigmaHQ rules (skipped without
+/// ../shared or Chromium). The first screen holds the overview and the chart of hits over time.
+#[test]
+fn attack_samples_report_renders_with_overview_and_timeline_chart() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    if !Path::new(CHROMIUM).exists() || !root.join("evtx/attack-samples").is_dir() {
+        println!("skipped: needs {CHROMIUM} and ../shared/corpus");
+        return;
+    }
+    let dir = out_dir();
+    let page = dir.join("attack-samples.html");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_evtxscan"))
+        .arg("scan")
+        .arg(root.join("evtx/attack-samples"))
+        .arg("--rules")
+        .arg(root.join("sigma/rules/windows"))
+        .args(["--quiet", "--format", "jsonl", "-o"])
+        .arg(dir.join("attack-samples.jsonl"))
+        .arg("--report")
+        .arg(&page)
+        .output()
+        .unwrap();
+    assert!(
+        matches!(out.status.code(), Some(1 | 3)),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let hits = std::fs::read_to_string(dir.join("attack-samples.jsonl"))
+        .unwrap()
+        .lines()
+        .count();
+    assert!(hits > 1000, "hits: {hits}");
+    let tmp = tempfile::tempdir().unwrap();
+    let dom = chromium(tmp.path(), &page, &["--dump-dom".to_string()]);
+    let body = body_tag(&dom);
+    assert!(
+        body.contains(r#"data-ok="1""#),
+        "the report's script did not finish: {body}"
+    );
+    assert!(!body.contains("data-errors"), "script errors: {body}");
+    assert!(
+        dom.contains(&format!(r#"<span id="hit-count">{hits}</span>"#)),
+        "hit count on the page"
+    );
+    let overview = dom.find(r#"<section id="overview""#).expect("overview");
+    let chart = dom
+        .find(r#"aria-label="Hits over time (UTC)""#)
+        .expect("timeline chart");
+    let levels = dom.find("Hits by level").expect("levels");
+    assert!(
+        overview < chart && chart < levels,
+        "the chart is in the overview, above the fold"
+    );
+    let shot = dir.join("attack-samples.png");
+    let _ = std::fs::remove_file(&shot);
+    chromium(
+        tmp.path(),
+        &page,
+        &[
+            format!("--screenshot={}", shot.display()),
+            "--window-size=1400,1100".to_string(),
+        ],
+    );
+    assert!(std::fs::read(&shot)
+        .expect("a screenshot")
+        .starts_with(b"\x89PNG\r\n\x1a\n"));
+    println!("screenshot: {}", shot.display());
+}

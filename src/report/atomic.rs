@@ -26,6 +26,13 @@ pub fn write_file(
         body(&mut w)?;
         w.flush()?;
     }
+    // Temporary files are created private (0600); a finished report is an ordinary file.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    }
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())

@@ -157,6 +157,11 @@ fn overview(s: &mut String, r: &Report<'_>) {
             o.folded_copies
         );
     }
+    if !r.hits.is_empty() {
+        // The chart of hits over time sits in the overview, so the first screen shows it.
+        s.push_str("<h3>Hits over time</h3>");
+        s.push_str(&chart::timeline_svg(r.hits));
+    }
     s.push_str("<h3>Hits by level</h3><table class=\"levels\"><tr>");
     for l in LEVELS_DESC {
         let _ = write!(s, "<th>{}</th>", badge(l));
@@ -220,8 +225,6 @@ fn timeline(s: &mut String, r: &Report<'_>) {
         s.push_str("<p>No hits.</p></section>\n");
         return;
     }
-    s.push_str("<h3>Hits over time</h3>");
-    s.push_str(&chart::timeline_svg(r.hits));
     let hosts: Vec<String> = r
         .overview
         .hosts
