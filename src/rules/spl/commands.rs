@@ -235,7 +235,10 @@ pub fn parse_command(segment: &str, lookups: &mut LookupSet) -> SplResult<Comman
     };
     let lname = name.to_ascii_lowercase();
     match lname.as_str() {
-        "search" => Ok(Command::Search(search::parse(&lex(rest)?, Ctx::Raw)?)),
+        "search" => Ok(Command::Search(super::optimize::optimize(search::parse(
+            &lex(rest)?,
+            Ctx::Raw,
+        )?))),
         "where" => Ok(Command::Where(parse_expr(rest, Ctx::Raw)?)),
         "eval" => Ok(Command::Eval(parse_assignments(rest, Ctx::Raw)?)),
         "rename" => parse_rename(&lex(rest)?),

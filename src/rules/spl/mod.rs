@@ -24,6 +24,7 @@ pub mod lexer;
 pub mod lookup;
 pub mod macros;
 pub mod needles;
+pub mod optimize;
 pub mod pipeline;
 pub mod row;
 pub mod rule;

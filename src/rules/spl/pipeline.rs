@@ -7,6 +7,7 @@ use super::error::{syntax, SplError, SplResult};
 use super::lexer::{lex, Tok, Token};
 use super::lookup::LookupSet;
 use super::macros::MacroTable;
+use super::optimize::optimize;
 use super::search::{self, Search};
 use super::stats::{self, StatsKind};
 use super::view::{Ctx, SECURITY, SYSMON};
@@ -109,7 +110,7 @@ pub fn compile(search: &str, macros: &MacroTable, lookups: &mut LookupSet) -> Sp
         } else {
             first
         };
-        let base = search::parse(&lex(text)?, Ctx::Raw)?;
+        let base = optimize(search::parse(&lex(text)?, Ctx::Raw)?);
         let scope = base.scope();
         (Ctx::Raw, base, Vec::new(), scope)
     };
@@ -185,7 +186,7 @@ fn parse_tstats(text: &str) -> SplResult<(Ctx, Search, stats::StatsCmd)> {
             return Err(SplError::Unsupported("tstats `by` before `where`".into()));
         }
     }
-    let where_ = search::parse(where_tokens, dm)?;
+    let where_ = optimize(search::parse(where_tokens, dm)?);
     let mut agg_tokens: Vec<Token> = toks[..from].to_vec();
     if let Some(b) = by_at {
         agg_tokens.extend_from_slice(&toks[b..]);
