@@ -210,3 +210,78 @@ fn obfuscation_counts_characters_with_split_and_mvcount() {
     assert_eq!(hits.len(), 1);
     assert_eq!(field(&hits[0], "num_obfuscation"), Some("21"));
 }
+
+#[test]
+fn privilege_escalation_joins_processes_with_processes() {
+    let Some(root) = corpus() else { return };
+    let rule = detection(
+        &root,
+        "windows_privilege_escalation_user_process_spawn_system_process.yml",
+    );
+    let user_proc = event(
+        SYSMON,
+        1,
+        1,
+        "2024-01-01T10:00:00Z",
+        &[
+            ("ProcessGuid", "{AAAAAAAA-0000-0000-0000-000000000001}"),
+            ("ProcessId", "100"),
+            ("Image", "C:\\Users\\bob\\evil.exe"),
+            ("CommandLine", "evil.exe"),
+            ("CurrentDirectory", "C:\\Users\\bob\\"),
+            ("User", "CORP\\bob"),
+            ("IntegrityLevel", "Medium"),
+            (
+                "ParentProcessGuid",
+                "{AAAAAAAA-0000-0000-0000-000000000000}",
+            ),
+            ("ParentImage", "C:\\Windows\\explorer.exe"),
+            ("ParentCommandLine", "explorer.exe"),
+        ],
+    );
+    let system_child = event(
+        SYSMON,
+        1,
+        2,
+        "2024-01-01T10:00:05Z",
+        &[
+            ("ProcessGuid", "{AAAAAAAA-0000-0000-0000-000000000002}"),
+            ("ProcessId", "200"),
+            ("Image", "C:\\Windows\\System32\\cmd.exe"),
+            ("CommandLine", "cmd.exe /c whoami"),
+            ("CurrentDirectory", "C:\\Windows\\System32\\"),
+            ("User", "NT AUTHORITY\\SYSTEM"),
+            ("IntegrityLevel", "System"),
+            (
+                "ParentProcessGuid",
+                "{AAAAAAAA-0000-0000-0000-000000000001}",
+            ),
+            ("ParentImage", "C:\\Users\\bob\\evil.exe"),
+            ("ParentCommandLine", "evil.exe"),
+        ],
+    );
+    let hits = run(&rule, &[user_proc.clone(), system_child]);
+    assert_eq!(
+        hits.len(),
+        1,
+        "{:#?}",
+        hits.iter().map(|h| &h.fields).collect::<Vec<_>>()
+    );
+    let h = &hits[0];
+    assert_eq!(field(h, "process_name"), Some("evil.exe"));
+    assert_eq!(field(h, "user"), Some("CORP\\bob"));
+    assert_eq!(field(h, "system_process_name"), Some("cmd.exe"));
+    assert_eq!(field(h, "system_user"), Some("NT AUTHORITY\\SYSTEM"));
+    assert_eq!(field(h, "system_process_integrity_level"), Some("system"));
+    let ids: Vec<u64> = h
+        .aggregate
+        .as_ref()
+        .unwrap()
+        .records
+        .iter()
+        .map(|r| r.record_id)
+        .collect();
+    assert_eq!(ids, vec![1, 2]);
+    // Without the SYSTEM child there is nothing to join.
+    assert!(run(&rule, &[user_proc]).is_empty());
+}

@@ -438,8 +438,8 @@ fn unsupported_commands_are_rejected_by_name() {
             "undefined macro `undefined_thing`",
         ),
         (
-            "| tstats count from datamodel=Endpoint.Registry by Registry.dest",
-            "datamodel `Endpoint.Registry`",
+            "| tstats count from datamodel=Web by Web.dest",
+            "datamodel `Web`",
         ),
         ("`sysmon` [| inputlookup x]", "subsearch"),
     ];
@@ -598,4 +598,108 @@ fn time_spans_group_and_needles_name_literals() {
     assert!(rule_of("`sysmon` EventCode=1 process_id=42", &[])
         .needles()
         .is_none());
+}
+
+fn reg13(
+    record: u64,
+    time: &str,
+    guid: &str,
+    target: &str,
+    details: &str,
+) -> evtxscan::event::Event {
+    event(
+        SYSMON,
+        13,
+        record,
+        time,
+        &[
+            ("EventType", "SetValue"),
+            ("ProcessGuid", guid),
+            ("ProcessId", "2296"),
+            ("Image", "C:\\Windows\\System32\\cmd.exe"),
+            ("TargetObject", target),
+            ("Details", details),
+        ],
+    )
+}
+
+#[test]
+fn join_processes_with_registry_subsearch() {
+    let rule = rule_of(
+        "| tstats `security_content_summariesonly` count min(_time) AS firstTime max(_time) AS lastTime \
+         FROM datamodel=Endpoint.Processes BY _time span=1h Processes.process_name Processes.dest Processes.process_guid \
+         | `drop_dm_object_name(Processes)` \
+         | join process_guid [ | tstats `security_content_summariesonly` count FROM datamodel=Endpoint.Registry \
+           WHERE (Registry.registry_path=\"*mscfile\\\\shell\\\\open\\\\command\\\\*\") \
+           BY _time span=1h Registry.registry_path Registry.registry_key_name Registry.registry_value_name \
+           Registry.registry_value_data Registry.process_guid | `drop_dm_object_name(Registry)`] \
+         | fields firstTime lastTime dest process_name registry_path registry_key_name registry_value_name registry_value_data process_guid \
+         | where isnotnull(registry_value_data)",
+        &[],
+    );
+    let ids: Vec<Vec<u32>> = rule
+        .scope()
+        .any_of
+        .iter()
+        .map(|f| f.event_ids.clone())
+        .collect();
+    assert_eq!(ids, vec![vec![1], vec![4688], vec![12, 13, 14]]);
+    let g1 = "{11111111-0000-0000-0000-00000000000A}";
+    let mut p1 = proc1(
+        1,
+        "2024-01-01T10:00:00Z",
+        "C:\\w\\eventvwr.exe",
+        "eventvwr",
+        "x.exe",
+    );
+    p1.data
+        .iter_mut()
+        .find(|f| &*f.name == "ProcessGuid")
+        .unwrap()
+        .value = g1.into();
+    let p2 = proc1(
+        2,
+        "2024-01-01T10:01:00Z",
+        "C:\\w\\other.exe",
+        "other",
+        "x.exe",
+    );
+    let target = "HKU\\S-1-5-21\\Software\\Classes\\mscfile\\shell\\open\\command\\(Default)";
+    let evs = [
+        p1,
+        p2,
+        reg13(3, "2024-01-01T10:00:05Z", g1, target, "C:\\evil.exe"),
+        // Same key written by another process: no process row to join.
+        reg13(
+            4,
+            "2024-01-01T10:00:06Z",
+            "{22222222-0000-0000-0000-000000000000}",
+            target,
+            "x",
+        ),
+        // Another key by the same process: filtered out by the subsearch.
+        reg13(
+            5,
+            "2024-01-01T10:00:07Z",
+            g1,
+            "HKLM\\Software\\Other\\v",
+            "y",
+        ),
+    ];
+    let hits = run(&rule, &evs);
+    assert_eq!(
+        hits.len(),
+        1,
+        "{:#?}",
+        hits.iter().map(|h| &h.fields).collect::<Vec<_>>()
+    );
+    let h = &hits[0];
+    assert_eq!(field(h, "process_name"), Some("eventvwr.exe"));
+    assert_eq!(field(h, "registry_path"), Some(target));
+    assert_eq!(field(h, "registry_key_name"), Some("command"));
+    assert_eq!(field(h, "registry_value_name"), Some("(Default)"));
+    assert_eq!(field(h, "registry_value_data"), Some("C:\\evil.exe"));
+    assert_eq!(field(h, "process_guid"), Some(g1));
+    // The hit stands for the process event and the registry event it joined.
+    assert_eq!(records(&hits), vec![1, 3]);
 }

@@ -1,13 +1,14 @@
 //! The pipeline commands after the first one: parsing each into a [`Command`].
 
 use super::command_parse::{
-    names_of, parse_bin, parse_convert, parse_lookup, parse_regex_cmd, parse_rename, parse_rex,
-    parse_sort,
+    names_of, parse_bin, parse_convert, parse_join, parse_lookup, parse_regex_cmd, parse_rename,
+    parse_rex, parse_sort,
 };
 use super::error::{syntax, SplError, SplResult};
 use super::expr::{parse_assignments, parse_expr, Expr};
 use super::lexer::{lex, Tok, Token};
-use super::lookup::{LookupSet, Matcher, Table};
+use super::lookup::{Matcher, Table};
+use super::pipeline::CompileEnv;
 use super::search::{self, Search};
 use super::stats::{self, StatsCmd, StatsKind};
 use super::view::Ctx;
@@ -131,6 +132,17 @@ pub enum Command {
     },
     /// `head [n]`
     Head(usize),
+    /// `join [type=] [max=] f ... [subsearch]`
+    Join {
+        /// The fields both sides must share.
+        fields: Vec<String>,
+        /// The subsearch's pipeline index.
+        branch: usize,
+        /// Most subsearch rows joined per row (0: all).
+        max: usize,
+        /// `type=left|outer`: keep rows without a match.
+        keep_unmatched: bool,
+    },
     /// `sort [n] [+|-]f ...`
     Sort {
         /// Most rows kept (0: all).
@@ -148,6 +160,7 @@ impl Command {
             | Command::Dedup { .. }
             | Command::Head(_)
             | Command::Sort { .. }
+            | Command::Join { .. }
             | Command::MvExpand { .. } => false,
             Command::Fillnull { fields, .. } => !fields.is_empty(),
             _ => true,
@@ -208,7 +221,7 @@ impl Command {
                 out.push("_time".into());
                 s.has_wildcards()
             }
-            Command::Dedup { fields, .. } => {
+            Command::Dedup { fields, .. } | Command::Join { fields, .. } => {
                 out.extend(fields.iter().cloned());
                 false
             }
@@ -227,7 +240,7 @@ impl Command {
 }
 
 /// Parse one pipeline segment (not the first).
-pub fn parse_command(segment: &str, lookups: &mut LookupSet) -> SplResult<Command> {
+pub fn parse_command(segment: &str, env: &mut CompileEnv<'_>) -> SplResult<Command> {
     let segment = segment.trim();
     let (name, rest) = match segment.find(|c: char| c.is_whitespace()) {
         Some(i) => (&segment[..i], segment[i..].trim_start()),
@@ -264,7 +277,8 @@ pub fn parse_command(segment: &str, lookups: &mut LookupSet) -> SplResult<Comman
         }
         "rex" => parse_rex(&lex(rest)?),
         "regex" => parse_regex_cmd(&lex(rest)?),
-        "lookup" => parse_lookup(&lex(rest)?, lookups),
+        "lookup" => parse_lookup(&lex(rest)?, env.lookups),
+        "join" => parse_join(rest, env),
         "fillnull" => {
             let toks = lex(rest)?;
             let mut value = "0".to_string();

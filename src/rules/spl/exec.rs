@@ -126,6 +126,7 @@ pub fn apply(cmd: &Command, row: &mut Row<'_>) -> bool {
         | Command::Dedup { .. }
         | Command::Head(_)
         | Command::Sort { .. }
+        | Command::Join { .. }
         | Command::MvExpand { .. } => true,
     }
 }
@@ -229,9 +230,66 @@ fn lookup(l: &LookupCmd, row: &mut Row<'_>) {
     }
 }
 
-/// Run any command over all rows.
-pub fn run<'e>(cmd: &Command, rows: Vec<Row<'e>>) -> Vec<Row<'e>> {
+/// The join key of a row: the texts of the fields, `None` when one is null.
+fn join_key(row: &Row<'_>, fields: &[String]) -> Option<Vec<String>> {
+    fields
+        .iter()
+        .map(|f| {
+            let v = row.get(f);
+            (!v.is_null()).then(|| super::row::value_text(&v).join("\n"))
+        })
+        .collect()
+}
+
+/// `join`: each row takes the fields of the subsearch rows with the same key values.
+fn join<'e>(
+    rows: Vec<Row<'e>>,
+    sub: &[Row<'e>],
+    fields: &[String],
+    max: usize,
+    keep_unmatched: bool,
+) -> Vec<Row<'e>> {
+    let mut index: std::collections::HashMap<Vec<String>, Vec<usize>> = Default::default();
+    for (i, r) in sub.iter().enumerate() {
+        if let Some(k) = join_key(r, fields) {
+            index.entry(k).or_default().push(i);
+        }
+    }
+    let limit = if max == 0 { usize::MAX } else { max };
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let found = join_key(&row, fields).and_then(|k| index.get(&k));
+        match found {
+            Some(list) => {
+                for &j in list.iter().take(limit) {
+                    let mut r = row.clone();
+                    for (n, v) in &sub[j].fields {
+                        r.set(n, v.clone());
+                    }
+                    r.prov.extend_from_slice(&sub[j].prov);
+                    out.push(r);
+                }
+            }
+            None if keep_unmatched => out.push(row),
+            None => {}
+        }
+    }
+    out
+}
+
+/// Run any command over all rows; `subs` holds the results of the subsearches, by pipeline index.
+pub fn run<'e>(cmd: &Command, rows: Vec<Row<'e>>, subs: &[Vec<Row<'e>>]) -> Vec<Row<'e>> {
     match cmd {
+        Command::Join {
+            fields,
+            branch,
+            max,
+            keep_unmatched,
+        } => {
+            let empty = Vec::new();
+            let sub = subs.get(*branch).unwrap_or(&empty);
+            join(rows, sub, fields, *max, *keep_unmatched)
+        }
         Command::Stats(s) => stats::run(s, rows),
         Command::Dedup {
             keep,

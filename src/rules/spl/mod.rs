@@ -11,6 +11,7 @@
 //! present them, and the CIM `Endpoint.Processes` mapping), [`row`], [`pipeline`] (compiling a
 //! whole search), [`rule`] (the [`Rule`] implementation), [`detection`] (YAML metadata).
 
+pub mod cim;
 pub mod command_parse;
 pub mod commands;
 pub mod detection;
