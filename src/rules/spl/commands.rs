@@ -1,8 +1,8 @@
 //! The pipeline commands after the first one: parsing each into a [`Command`].
 
 use super::command_parse::{
-    names_of, parse_bin, parse_convert, parse_join, parse_lookup, parse_regex_cmd, parse_rename,
-    parse_rex, parse_sort,
+    names_of, parse_addtotals, parse_bin, parse_convert, parse_join, parse_lookup, parse_regex_cmd,
+    parse_rename, parse_rex, parse_sort,
 };
 use super::error::{syntax, SplError, SplResult};
 use super::expr::{parse_assignments, parse_expr, Expr};
@@ -132,6 +132,13 @@ pub enum Command {
     },
     /// `head [n]`
     Head(usize),
+    /// `addtotals [fieldname=F] [f ...]`: the sum of the numeric fields (all, or those named).
+    AddTotals {
+        /// Output field.
+        out: String,
+        /// Fields or patterns summed; empty for every numeric field.
+        fields: Vec<String>,
+    },
     /// `join [type=] [max=] f ... [subsearch]`
     Join {
         /// The fields both sides must share.
@@ -208,6 +215,10 @@ impl Command {
                 out.extend(fields.iter().cloned());
                 fields.is_empty()
             }
+            Command::AddTotals { fields, .. } => {
+                out.extend(fields.iter().cloned());
+                fields.is_empty() || fields.iter().any(|f| f.contains('*'))
+            }
             Command::Convert { fields, .. } => {
                 out.extend(fields.iter().map(|(a, _)| a.clone()));
                 false
@@ -279,6 +290,7 @@ pub fn parse_command(segment: &str, env: &mut CompileEnv<'_>) -> SplResult<Comma
         "regex" => parse_regex_cmd(&lex(rest)?),
         "lookup" => parse_lookup(&lex(rest)?, env.lookups),
         "join" => parse_join(rest, env),
+        "addtotals" => parse_addtotals(&lex(rest)?),
         "fillnull" => {
             let toks = lex(rest)?;
             let mut value = "0".to_string();

@@ -85,6 +85,24 @@ pub fn apply(cmd: &Command, row: &mut Row<'_>) -> bool {
             }
             true
         }
+        Command::AddTotals { out, fields } => {
+            let wild = fields.is_empty() || fields.iter().any(|f| f.contains('*'));
+            let names: Vec<String> = if wild {
+                row.names()
+                    .into_iter()
+                    .filter(|n| fields.is_empty() || fields.iter().any(|p| name_matches(p, n)))
+                    .collect()
+            } else {
+                fields.clone()
+            };
+            let total: f64 = names
+                .iter()
+                .filter(|n| *n != out)
+                .filter_map(|n| row.get(n).num())
+                .sum();
+            row.set(out, Value::Num(total));
+            true
+        }
         Command::Regex {
             field,
             regex,
