@@ -322,3 +322,60 @@ fn powershell_hunting_scores_with_addtotals() {
     assert_eq!(field(h, "user"), Some("S-1-5-18"));
     assert_eq!(field(h, "dest"), Some("WS01.corp.local"));
 }
+
+#[test]
+fn search_subsearch_filters_by_its_rows() {
+    let Some(root) = corpus() else { return };
+    let rule = detection(&root, "suspicious_reg_exe_process.yml");
+    let p = |record: u64, pid: &str, image: &str, ppid: &str, parent: &str| {
+        event(
+            SYSMON,
+            1,
+            record,
+            "2024-01-01T10:00:00Z",
+            &[
+                ("ProcessId", pid),
+                ("Image", image),
+                ("CommandLine", "x"),
+                ("User", "CORP\\bob"),
+                ("ParentProcessId", ppid),
+                ("ParentImage", parent),
+            ],
+        )
+    };
+    let evs = [
+        p(
+            1,
+            "100",
+            "C:\\Windows\\System32\\cmd.exe",
+            "50",
+            "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe",
+        ),
+        p(
+            2,
+            "300",
+            "C:\\Windows\\System32\\reg.exe",
+            "100",
+            "C:\\Windows\\System32\\cmd.exe",
+        ),
+        p(
+            3,
+            "200",
+            "C:\\Windows\\System32\\cmd.exe",
+            "50",
+            "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe",
+        ),
+    ];
+    let hits = run(&rule, &evs);
+    assert_eq!(
+        hits.len(),
+        1,
+        "{:#?}",
+        hits.iter().map(|h| &h.fields).collect::<Vec<_>>()
+    );
+    assert_eq!(field(&hits[0], "process_id"), Some("100"));
+    assert_eq!(
+        field(&hits[0], "parent_process_name"),
+        Some("powershell.exe")
+    );
+}

@@ -132,6 +132,12 @@ pub enum Command {
     },
     /// `head [n]`
     Head(usize),
+    /// `search [subsearch]`: keep rows that equal, on every field of some subsearch row, that
+    /// row's values (case-insensitive, `*` wildcards), as Splunk's implicit `format` does.
+    SearchSubsearch {
+        /// The subsearch's pipeline index.
+        branch: usize,
+    },
     /// `addtotals [fieldname=F] [f ...]`: the sum of the numeric fields (all, or those named).
     AddTotals {
         /// Output field.
@@ -168,6 +174,7 @@ impl Command {
             | Command::Head(_)
             | Command::Sort { .. }
             | Command::Join { .. }
+            | Command::SearchSubsearch { .. }
             | Command::MvExpand { .. } => false,
             Command::Fillnull { fields, .. } => !fields.is_empty(),
             _ => true,
@@ -241,6 +248,7 @@ impl Command {
                 false
             }
             Command::Head(_) => false,
+            Command::SearchSubsearch { .. } => true,
         }
     }
 
@@ -259,10 +267,18 @@ pub fn parse_command(segment: &str, env: &mut CompileEnv<'_>) -> SplResult<Comma
     };
     let lname = name.to_ascii_lowercase();
     match lname.as_str() {
-        "search" => Ok(Command::Search(super::optimize::optimize(search::parse(
-            &lex(rest)?,
-            Ctx::Raw,
-        )?))),
+        "search" => {
+            let t = rest.trim();
+            if let Some(inner) = t.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
+                return Ok(Command::SearchSubsearch {
+                    branch: env.subsearch(inner)?,
+                });
+            }
+            Ok(Command::Search(super::optimize::optimize(search::parse(
+                &lex(rest)?,
+                Ctx::Raw,
+            )?)))
+        }
         "where" => Ok(Command::Where(parse_expr(rest, Ctx::Raw)?)),
         "eval" => Ok(Command::Eval(parse_assignments(rest, Ctx::Raw)?)),
         "rename" => parse_rename(&lex(rest)?),

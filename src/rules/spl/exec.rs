@@ -5,6 +5,7 @@ use super::row::{name_matches, wildcard_capture, Row};
 use super::search::FieldSource;
 use super::stats;
 use super::value::Value;
+use super::wildcard::WildPattern;
 
 /// Apply a streaming command to one row; `false` drops the row.
 pub fn apply(cmd: &Command, row: &mut Row<'_>) -> bool {
@@ -145,6 +146,7 @@ pub fn apply(cmd: &Command, row: &mut Row<'_>) -> bool {
         | Command::Head(_)
         | Command::Sort { .. }
         | Command::Join { .. }
+        | Command::SearchSubsearch { .. }
         | Command::MvExpand { .. } => true,
     }
 }
@@ -332,6 +334,37 @@ pub fn run<'e>(cmd: &Command, rows: Vec<Row<'e>>, subs: &[Vec<Row<'e>>]) -> Vec<
                             *c <= *keep
                         }
                     }
+                })
+                .collect()
+        }
+        Command::SearchSubsearch { branch } => {
+            let empty = Vec::new();
+            let sub = subs.get(*branch).unwrap_or(&empty);
+            let terms: Vec<Vec<(String, Vec<WildPattern>)>> = sub
+                .iter()
+                .map(|r| {
+                    r.fields
+                        .iter()
+                        .filter(|(n, v)| !n.starts_with('_') && !v.is_null())
+                        .map(|(n, v)| {
+                            let pats = super::row::value_text(v)
+                                .iter()
+                                .map(|t| WildPattern::new(t))
+                                .collect();
+                            (n.clone(), pats)
+                        })
+                        .collect()
+                })
+                .collect();
+            rows.into_iter()
+                .filter(|row| {
+                    terms.iter().any(|conj| {
+                        !conj.is_empty()
+                            && conj.iter().all(|(n, pats)| {
+                                let v = row.get(n);
+                                v.texts().iter().any(|t| pats.iter().any(|p| p.matches(t)))
+                            })
+                    })
                 })
                 .collect()
         }
