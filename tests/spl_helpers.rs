@@ -110,3 +110,101 @@ pub fn field<'a>(hit: &'a Hit, name: &str) -> Option<&'a str> {
         .find(|(n, _)| n == name)
         .map(|(_, v)| v.as_str())
 }
+
+/// A helper for the SPL tests.
+pub fn proc1(
+    record: u64,
+    time: &str,
+    image: &str,
+    cmd: &str,
+    parent: &str,
+) -> evtxscan::event::Event {
+    event(
+        SYSMON,
+        1,
+        record,
+        time,
+        &[
+            ("ProcessGuid", "{11111111-0000-0000-0000-000000000001}"),
+            ("ProcessId", "2296"),
+            ("Image", image),
+            ("OriginalFileName", "Cmd.Exe"),
+            ("CommandLine", cmd),
+            ("CurrentDirectory", "C:\\Users\\bob\\"),
+            ("User", "CORP\\bob"),
+            ("IntegrityLevel", "High"),
+            ("Hashes", "SHA1=AB,MD5=CD,SHA256=EF,IMPHASH=01"),
+            (
+                "ParentProcessGuid",
+                "{11111111-0000-0000-0000-000000000000}",
+            ),
+            ("ParentProcessId", "1000"),
+            ("ParentImage", parent),
+            ("ParentCommandLine", "\"C:\\Windows\\explorer.exe\""),
+        ],
+    )
+}
+
+/// A helper for the SPL tests.
+pub fn sec4688(record: u64, time: &str, image: &str, cmd: &str) -> evtxscan::event::Event {
+    event(
+        "Security",
+        4688,
+        record,
+        time,
+        &[
+            ("SubjectUserSid", "S-1-5-21-1-2-3-1001"),
+            ("SubjectUserName", "alice"),
+            ("SubjectDomainName", "CORP"),
+            ("SubjectLogonId", "0x3e7"),
+            ("NewProcessId", "0xf84"),
+            ("NewProcessName", image),
+            ("TokenElevationType", "%%1936"),
+            ("ProcessId", "0xb2c"),
+            ("CommandLine", cmd),
+            ("TargetUserSid", "S-1-0-0"),
+            ("TargetUserName", "-"),
+            ("TargetDomainName", "-"),
+            ("TargetLogonId", "0x0"),
+            ("ParentProcessName", "C:\\Windows\\System32\\cmd.exe"),
+            ("MandatoryLabel", "S-1-16-12288"),
+        ],
+    )
+}
+
+/// A helper for the SPL tests.
+pub fn records(hits: &[evtxscan::hit::Hit]) -> Vec<u64> {
+    let mut ids: Vec<u64> = hits
+        .iter()
+        .flat_map(|h| match &h.aggregate {
+            Some(a) => a.records.iter().map(|r| r.record_id).collect(),
+            None => vec![h.event.record_id],
+        })
+        .collect();
+    ids.sort();
+    ids
+}
+
+/// A helper for the SPL tests.
+pub fn reg13(
+    record: u64,
+    time: &str,
+    guid: &str,
+    target: &str,
+    details: &str,
+) -> evtxscan::event::Event {
+    event(
+        SYSMON,
+        13,
+        record,
+        time,
+        &[
+            ("EventType", "SetValue"),
+            ("ProcessGuid", guid),
+            ("ProcessId", "2296"),
+            ("Image", "C:\\Windows\\System32\\cmd.exe"),
+            ("TargetObject", target),
+            ("Details", details),
+        ],
+    )
+}

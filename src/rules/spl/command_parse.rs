@@ -4,8 +4,10 @@
 use super::commands::{Command, LookupCmd, RexMode};
 use super::error::{syntax, SplError, SplResult};
 use super::functions::compile_regex;
+use super::lexer::lex;
 use super::lexer::{Tok, Token};
 use super::lookup::LookupSet;
+use super::pipeline::CompileEnv;
 use super::search;
 
 /// Field names of a list (`a, b c`).
@@ -387,4 +389,110 @@ pub(super) fn parse_sort(toks: &[Token]) -> SplResult<Command> {
         return Err(syntax("sort without fields"));
     }
     Ok(Command::Sort { limit, keys })
+}
+
+/// Parse `join [type=inner|left|outer] [max=N] [overwrite=true] f1, f2 [subsearch]`.
+pub(super) fn parse_join(text: &str, env: &mut CompileEnv<'_>) -> SplResult<Command> {
+    let open = text
+        .find('[')
+        .ok_or_else(|| SplError::Unsupported("join without a subsearch".into()))?;
+    let close = text
+        .rfind(']')
+        .filter(|c| *c > open)
+        .ok_or_else(|| syntax("join subsearch without `]`"))?;
+    if !text[close + 1..].trim().is_empty() {
+        return Err(syntax("text after the join subsearch"));
+    }
+    let toks = lex(&text[..open])?;
+    let mut fields = Vec::new();
+    let mut max = 1usize;
+    let mut keep_unmatched = false;
+    let mut i = 0;
+    while i < toks.len() {
+        if matches!(toks.get(i + 1).map(|t| &t.tok), Some(Tok::Eq)) {
+            let key = toks[i].text().unwrap_or("").to_ascii_lowercase();
+            let val = toks
+                .get(i + 2)
+                .and_then(Token::text)
+                .unwrap_or("")
+                .to_ascii_lowercase();
+            match key.as_str() {
+                "type" => {
+                    keep_unmatched = match val.as_str() {
+                        "inner" => false,
+                        "left" | "outer" => true,
+                        other => return Err(SplError::Unsupported(format!("join type `{other}`"))),
+                    }
+                }
+                "max" => max = val.parse().map_err(|_| syntax("bad join max"))?,
+                "overwrite" if matches!(val.as_str(), "true" | "t" | "1") => {}
+                other => return Err(SplError::Unsupported(format!("join option `{other}`"))),
+            }
+            i += 3;
+            continue;
+        }
+        match &toks[i].tok {
+            Tok::Word(w) | Tok::Quoted(w) => fields.push(w.clone()),
+            Tok::Comma => {}
+            other => {
+                return Err(syntax(format!(
+                    "unexpected `{}` in join",
+                    search::describe(other)
+                )))
+            }
+        }
+        i += 1;
+    }
+    if fields.is_empty() {
+        return Err(SplError::Unsupported("join without fields".into()));
+    }
+    let branch = env.subsearch(&text[open + 1..close])?;
+    Ok(Command::Join {
+        fields,
+        branch,
+        max,
+        keep_unmatched,
+    })
+}
+
+/// Parse `addtotals [row=true] [col=false] [fieldname=F] [fields]`.
+pub(super) fn parse_addtotals(toks: &[Token]) -> SplResult<Command> {
+    let mut out = "Total".to_string();
+    let mut fields = Vec::new();
+    let mut i = 0;
+    while i < toks.len() {
+        if matches!(toks.get(i + 1).map(|t| &t.tok), Some(Tok::Eq)) {
+            let key = toks[i].text().unwrap_or("").to_ascii_lowercase();
+            let val = toks
+                .get(i + 2)
+                .and_then(Token::text)
+                .unwrap_or("")
+                .to_string();
+            let truthy = matches!(val.to_ascii_lowercase().as_str(), "true" | "t" | "1");
+            match key.as_str() {
+                "fieldname" => out = val,
+                "row" if truthy => {}
+                "col" if !truthy => {}
+                other => {
+                    return Err(SplError::Unsupported(format!(
+                        "addtotals option `{other}={val}`"
+                    )))
+                }
+            }
+            i += 3;
+            continue;
+        }
+        match &toks[i].tok {
+            Tok::Word(w) | Tok::Quoted(w) => fields.push(w.clone()),
+            Tok::Comma => {}
+            other => {
+                return Err(syntax(format!(
+                    "unexpected `{}` in addtotals",
+                    search::describe(other)
+                )))
+            }
+        }
+        i += 1;
+    }
+    Ok(Command::AddTotals { out, fields })
 }

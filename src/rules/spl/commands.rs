@@ -1,13 +1,14 @@
 //! The pipeline commands after the first one: parsing each into a [`Command`].
 
 use super::command_parse::{
-    names_of, parse_bin, parse_convert, parse_lookup, parse_regex_cmd, parse_rename, parse_rex,
-    parse_sort,
+    names_of, parse_addtotals, parse_bin, parse_convert, parse_join, parse_lookup, parse_regex_cmd,
+    parse_rename, parse_rex, parse_sort,
 };
 use super::error::{syntax, SplError, SplResult};
 use super::expr::{parse_assignments, parse_expr, Expr};
 use super::lexer::{lex, Tok, Token};
-use super::lookup::{LookupSet, Matcher, Table};
+use super::lookup::{Matcher, Table};
+use super::pipeline::CompileEnv;
 use super::search::{self, Search};
 use super::stats::{self, StatsCmd, StatsKind};
 use super::view::Ctx;
@@ -131,6 +132,30 @@ pub enum Command {
     },
     /// `head [n]`
     Head(usize),
+    /// `search [subsearch]`: keep rows that equal, on every field of some subsearch row, that
+    /// row's values (case-insensitive, `*` wildcards), as Splunk's implicit `format` does.
+    SearchSubsearch {
+        /// The subsearch's pipeline index.
+        branch: usize,
+    },
+    /// `addtotals [fieldname=F] [f ...]`: the sum of the numeric fields (all, or those named).
+    AddTotals {
+        /// Output field.
+        out: String,
+        /// Fields or patterns summed; empty for every numeric field.
+        fields: Vec<String>,
+    },
+    /// `join [type=] [max=] f ... [subsearch]`
+    Join {
+        /// The fields both sides must share.
+        fields: Vec<String>,
+        /// The subsearch's pipeline index.
+        branch: usize,
+        /// Most subsearch rows joined per row (0: all).
+        max: usize,
+        /// `type=left|outer`: keep rows without a match.
+        keep_unmatched: bool,
+    },
     /// `sort [n] [+|-]f ...`
     Sort {
         /// Most rows kept (0: all).
@@ -148,6 +173,8 @@ impl Command {
             | Command::Dedup { .. }
             | Command::Head(_)
             | Command::Sort { .. }
+            | Command::Join { .. }
+            | Command::SearchSubsearch { .. }
             | Command::MvExpand { .. } => false,
             Command::Fillnull { fields, .. } => !fields.is_empty(),
             _ => true,
@@ -195,6 +222,10 @@ impl Command {
                 out.extend(fields.iter().cloned());
                 fields.is_empty()
             }
+            Command::AddTotals { fields, .. } => {
+                out.extend(fields.iter().cloned());
+                fields.is_empty() || fields.iter().any(|f| f.contains('*'))
+            }
             Command::Convert { fields, .. } => {
                 out.extend(fields.iter().map(|(a, _)| a.clone()));
                 false
@@ -208,7 +239,7 @@ impl Command {
                 out.push("_time".into());
                 s.has_wildcards()
             }
-            Command::Dedup { fields, .. } => {
+            Command::Dedup { fields, .. } | Command::Join { fields, .. } => {
                 out.extend(fields.iter().cloned());
                 false
             }
@@ -217,6 +248,7 @@ impl Command {
                 false
             }
             Command::Head(_) => false,
+            Command::SearchSubsearch { .. } => true,
         }
     }
 
@@ -227,7 +259,7 @@ impl Command {
 }
 
 /// Parse one pipeline segment (not the first).
-pub fn parse_command(segment: &str, lookups: &mut LookupSet) -> SplResult<Command> {
+pub fn parse_command(segment: &str, env: &mut CompileEnv<'_>) -> SplResult<Command> {
     let segment = segment.trim();
     let (name, rest) = match segment.find(|c: char| c.is_whitespace()) {
         Some(i) => (&segment[..i], segment[i..].trim_start()),
@@ -235,7 +267,18 @@ pub fn parse_command(segment: &str, lookups: &mut LookupSet) -> SplResult<Comman
     };
     let lname = name.to_ascii_lowercase();
     match lname.as_str() {
-        "search" => Ok(Command::Search(search::parse(&lex(rest)?, Ctx::Raw)?)),
+        "search" => {
+            let t = rest.trim();
+            if let Some(inner) = t.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
+                return Ok(Command::SearchSubsearch {
+                    branch: env.subsearch(inner)?,
+                });
+            }
+            Ok(Command::Search(super::optimize::optimize(search::parse(
+                &lex(rest)?,
+                Ctx::Raw,
+            )?)))
+        }
         "where" => Ok(Command::Where(parse_expr(rest, Ctx::Raw)?)),
         "eval" => Ok(Command::Eval(parse_assignments(rest, Ctx::Raw)?)),
         "rename" => parse_rename(&lex(rest)?),
@@ -261,7 +304,9 @@ pub fn parse_command(segment: &str, lookups: &mut LookupSet) -> SplResult<Comman
         }
         "rex" => parse_rex(&lex(rest)?),
         "regex" => parse_regex_cmd(&lex(rest)?),
-        "lookup" => parse_lookup(&lex(rest)?, lookups),
+        "lookup" => parse_lookup(&lex(rest)?, env.lookups),
+        "join" => parse_join(rest, env),
+        "addtotals" => parse_addtotals(&lex(rest)?),
         "fillnull" => {
             let toks = lex(rest)?;
             let mut value = "0".to_string();

@@ -5,6 +5,7 @@ use super::row::{name_matches, wildcard_capture, Row};
 use super::search::FieldSource;
 use super::stats;
 use super::value::Value;
+use super::wildcard::WildPattern;
 
 /// Apply a streaming command to one row; `false` drops the row.
 pub fn apply(cmd: &Command, row: &mut Row<'_>) -> bool {
@@ -85,6 +86,24 @@ pub fn apply(cmd: &Command, row: &mut Row<'_>) -> bool {
             }
             true
         }
+        Command::AddTotals { out, fields } => {
+            let wild = fields.is_empty() || fields.iter().any(|f| f.contains('*'));
+            let names: Vec<String> = if wild {
+                row.names()
+                    .into_iter()
+                    .filter(|n| fields.is_empty() || fields.iter().any(|p| name_matches(p, n)))
+                    .collect()
+            } else {
+                fields.clone()
+            };
+            let total: f64 = names
+                .iter()
+                .filter(|n| *n != out)
+                .filter_map(|n| row.get(n).num())
+                .sum();
+            row.set(out, Value::Num(total));
+            true
+        }
         Command::Regex {
             field,
             regex,
@@ -126,6 +145,8 @@ pub fn apply(cmd: &Command, row: &mut Row<'_>) -> bool {
         | Command::Dedup { .. }
         | Command::Head(_)
         | Command::Sort { .. }
+        | Command::Join { .. }
+        | Command::SearchSubsearch { .. }
         | Command::MvExpand { .. } => true,
     }
 }
@@ -229,9 +250,66 @@ fn lookup(l: &LookupCmd, row: &mut Row<'_>) {
     }
 }
 
-/// Run any command over all rows.
-pub fn run<'e>(cmd: &Command, rows: Vec<Row<'e>>) -> Vec<Row<'e>> {
+/// The join key of a row: the texts of the fields, `None` when one is null.
+fn join_key(row: &Row<'_>, fields: &[String]) -> Option<Vec<String>> {
+    fields
+        .iter()
+        .map(|f| {
+            let v = row.get(f);
+            (!v.is_null()).then(|| super::row::value_text(&v).join("\n"))
+        })
+        .collect()
+}
+
+/// `join`: each row takes the fields of the subsearch rows with the same key values.
+fn join<'e>(
+    rows: Vec<Row<'e>>,
+    sub: &[Row<'e>],
+    fields: &[String],
+    max: usize,
+    keep_unmatched: bool,
+) -> Vec<Row<'e>> {
+    let mut index: std::collections::HashMap<Vec<String>, Vec<usize>> = Default::default();
+    for (i, r) in sub.iter().enumerate() {
+        if let Some(k) = join_key(r, fields) {
+            index.entry(k).or_default().push(i);
+        }
+    }
+    let limit = if max == 0 { usize::MAX } else { max };
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let found = join_key(&row, fields).and_then(|k| index.get(&k));
+        match found {
+            Some(list) => {
+                for &j in list.iter().take(limit) {
+                    let mut r = row.clone();
+                    for (n, v) in &sub[j].fields {
+                        r.set(n, v.clone());
+                    }
+                    r.prov.extend_from_slice(&sub[j].prov);
+                    out.push(r);
+                }
+            }
+            None if keep_unmatched => out.push(row),
+            None => {}
+        }
+    }
+    out
+}
+
+/// Run any command over all rows; `subs` holds the results of the subsearches, by pipeline index.
+pub fn run<'e>(cmd: &Command, rows: Vec<Row<'e>>, subs: &[Vec<Row<'e>>]) -> Vec<Row<'e>> {
     match cmd {
+        Command::Join {
+            fields,
+            branch,
+            max,
+            keep_unmatched,
+        } => {
+            let empty = Vec::new();
+            let sub = subs.get(*branch).unwrap_or(&empty);
+            join(rows, sub, fields, *max, *keep_unmatched)
+        }
         Command::Stats(s) => stats::run(s, rows),
         Command::Dedup {
             keep,
@@ -256,6 +334,37 @@ pub fn run<'e>(cmd: &Command, rows: Vec<Row<'e>>) -> Vec<Row<'e>> {
                             *c <= *keep
                         }
                     }
+                })
+                .collect()
+        }
+        Command::SearchSubsearch { branch } => {
+            let empty = Vec::new();
+            let sub = subs.get(*branch).unwrap_or(&empty);
+            let terms: Vec<Vec<(String, Vec<WildPattern>)>> = sub
+                .iter()
+                .map(|r| {
+                    r.fields
+                        .iter()
+                        .filter(|(n, v)| !n.starts_with('_') && !v.is_null())
+                        .map(|(n, v)| {
+                            let pats = super::row::value_text(v)
+                                .iter()
+                                .map(|t| WildPattern::new(t))
+                                .collect();
+                            (n.clone(), pats)
+                        })
+                        .collect()
+                })
+                .collect();
+            rows.into_iter()
+                .filter(|row| {
+                    terms.iter().any(|conj| {
+                        !conj.is_empty()
+                            && conj.iter().all(|(n, pats)| {
+                                let v = row.get(n);
+                                v.texts().iter().any(|t| pats.iter().any(|p| p.matches(t)))
+                            })
+                    })
                 })
                 .collect()
         }

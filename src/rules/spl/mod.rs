@@ -11,6 +11,7 @@
 //! present them, and the CIM `Endpoint.Processes` mapping), [`row`], [`pipeline`] (compiling a
 //! whole search), [`rule`] (the [`Rule`] implementation), [`detection`] (YAML metadata).
 
+pub mod cim;
 pub mod command_parse;
 pub mod commands;
 pub mod detection;
@@ -24,6 +25,7 @@ pub mod lexer;
 pub mod lookup;
 pub mod macros;
 pub mod needles;
+pub mod optimize;
 pub mod pipeline;
 pub mod row;
 pub mod rule;

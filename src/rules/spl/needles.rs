@@ -33,6 +33,12 @@ fn verbatim(key: &Key) -> bool {
                 | Alias::CurrentDirectory
                 | Alias::Query
                 | Alias::Answer
+                | Alias::RegistryPath
+                | Alias::RegistryKeyName
+                | Alias::RegistryValueName
+                | Alias::RegistryValueData
+                | Alias::FilePath
+                | Alias::FileName
         )
     };
     match key {

@@ -7,6 +7,7 @@ use super::error::{syntax, SplError, SplResult};
 use super::lexer::{lex, Tok, Token};
 use super::lookup::LookupSet;
 use super::macros::MacroTable;
+use super::optimize::optimize;
 use super::search::{self, Search};
 use super::stats::{self, StatsKind};
 use super::view::{Ctx, SECURITY, SYSMON};
@@ -74,9 +75,63 @@ pub fn split_pipes(text: &str) -> Vec<&str> {
     out
 }
 
-/// Compile a detection's search.
-pub fn compile(search: &str, macros: &MacroTable, lookups: &mut LookupSet) -> SplResult<Pipeline> {
+/// Deepest subsearch nesting accepted.
+pub const MAX_SUBSEARCH_DEPTH: usize = 3;
+
+/// Compile a detection's search into its pipelines: index 0 is the main search, the others
+/// are the subsearches its `join` commands read (a subsearch's index is always larger than
+/// the index of the pipeline that joins it).
+pub fn compile(
+    search: &str,
+    macros: &MacroTable,
+    lookups: &mut LookupSet,
+) -> SplResult<Vec<Pipeline>> {
     let expanded = macros.expand(search)?;
+    let mut branches: Vec<Option<Pipeline>> = vec![None];
+    let main = compile_text(&expanded, lookups, &mut branches, 0)?;
+    branches[0] = Some(main);
+    branches
+        .into_iter()
+        .map(|b| b.ok_or_else(|| syntax("incomplete subsearch")))
+        .collect()
+}
+
+/// What command parsing needs from the compiler: lookups, and compiling subsearches.
+pub struct CompileEnv<'a> {
+    /// Lookup tables.
+    pub lookups: &'a mut LookupSet,
+    branches: &'a mut Vec<Option<Pipeline>>,
+    depth: usize,
+}
+
+impl CompileEnv<'_> {
+    /// Compile a subsearch (the text inside `[...]`) and return its pipeline index.
+    pub fn subsearch(&mut self, text: &str) -> SplResult<usize> {
+        if self.depth + 1 > MAX_SUBSEARCH_DEPTH {
+            return Err(SplError::Unsupported(format!(
+                "subsearches nested deeper than {MAX_SUBSEARCH_DEPTH}"
+            )));
+        }
+        let index = self.branches.len();
+        self.branches.push(None);
+        let mut sub = compile_text(text, self.lookups, self.branches, self.depth + 1)?;
+        if sub.rest.is_empty() {
+            // Joined rows carry every field of their events.
+            sub.rest = std::mem::take(&mut sub.streaming);
+            sub.needed = Needed::All;
+        }
+        self.branches[index] = Some(sub);
+        Ok(index)
+    }
+}
+
+/// Compile one (expanded) search text; subsearches are compiled into `branches`.
+fn compile_text(
+    expanded: &str,
+    lookups: &mut LookupSet,
+    branches: &mut Vec<Option<Pipeline>>,
+    depth: usize,
+) -> SplResult<Pipeline> {
     let trimmed = expanded.trim_start();
     let generating = trimmed.starts_with('|');
     let body = if generating { &trimmed[1..] } else { trimmed };
@@ -97,10 +152,14 @@ pub fn compile(search: &str, macros: &MacroTable, lookups: &mut LookupSet) -> Sp
             event_ids: vec![id],
             ..Default::default()
         };
-        let scope = match dm {
-            Ctx::Dns => vec![source(SYSMON, 22)],
-            _ => vec![source(SYSMON, 1), source(SECURITY, 4688)],
-        };
+        let mut scope = vec![SourceFilter {
+            channels: vec![SYSMON.to_string()],
+            event_ids: dm.sysmon_ids().to_vec(),
+            ..Default::default()
+        }];
+        if dm == Ctx::Processes {
+            scope.push(source(SECURITY, 4688));
+        }
         (dm, where_, vec![Command::Stats(Box::new(stats_cmd))], scope)
     } else {
         let (name, rest) = split_name(first);
@@ -109,15 +168,20 @@ pub fn compile(search: &str, macros: &MacroTable, lookups: &mut LookupSet) -> Sp
         } else {
             first
         };
-        let base = search::parse(&lex(text)?, Ctx::Raw)?;
+        let base = optimize(search::parse(&lex(text)?, Ctx::Raw)?);
         let scope = base.scope();
         (Ctx::Raw, base, Vec::new(), scope)
+    };
+    let mut env = CompileEnv {
+        lookups,
+        branches,
+        depth,
     };
     for seg in segs {
         if seg.trim().is_empty() {
             continue;
         }
-        commands.push(parse_command(seg, lookups)?);
+        commands.push(parse_command(seg, &mut env)?);
     }
     let split = commands
         .iter()
@@ -147,7 +211,7 @@ fn split_name(seg: &str) -> (&str, &str) {
 }
 
 /// Parse `tstats <aggs> from datamodel=<dm> [where <search>] [by <fields>]` (datamodels
-/// `Endpoint.Processes` and `Network_Resolution`).
+/// `Endpoint.Processes`, `Network_Resolution`, `Endpoint.Registry`, `Endpoint.Filesystem`).
 fn parse_tstats(text: &str) -> SplResult<(Ctx, Search, stats::StatsCmd)> {
     let toks = lex(text)?;
     let from = toks
@@ -185,7 +249,7 @@ fn parse_tstats(text: &str) -> SplResult<(Ctx, Search, stats::StatsCmd)> {
             return Err(SplError::Unsupported("tstats `by` before `where`".into()));
         }
     }
-    let where_ = search::parse(where_tokens, dm)?;
+    let where_ = optimize(search::parse(where_tokens, dm)?);
     let mut agg_tokens: Vec<Token> = toks[..from].to_vec();
     if let Some(b) = by_at {
         agg_tokens.extend_from_slice(&toks[b..]);

@@ -4,82 +4,129 @@
 //! match's state, only the fields the rest of the pipeline reads. `finish` rebuilds rows from
 //! the states (newest event first, as Splunk returns events), runs the rest and turns each
 //! result row into a [`Hit`] whose aggregate lists every contributing record.
+//!
+//! A detection with `join` has several pipelines (the main one and its subsearches). An event
+//! is checked against each; its state holds one section per pipeline it matched, each field
+//! name prefixed by the pipeline index and a unit separator. `finish` runs the subsearches
+//! first and hands their rows to the joins.
 
 use super::exec;
 use super::pipeline::{Needed, Pipeline};
-use super::row::{value_text, Row};
+use super::row::{time_text, value_text, Row};
 use super::value::Value;
 use super::view::{self, EventView};
 use crate::event::Event;
 use crate::hit::{Aggregate, EventRef, Hit};
-use crate::rules::{EventMatch, Needle, Rule, RuleInfo, Scope};
+use crate::rules::{EventMatch, Needle, Rule, RuleInfo, Scope, SourceFilter};
 use std::sync::Arc;
+
+/// Separates a pipeline index from a field name in multi-pipeline states.
+const SECTION: char = '\u{1f}';
 
 /// A compiled Splunk detection.
 pub struct SplRule {
     info: Arc<RuleInfo>,
     scope: Scope,
-    pipeline: Pipeline,
+    branches: Vec<Pipeline>,
     aggregates: bool,
     needles: Option<Vec<Needle>>,
 }
 
 impl SplRule {
-    /// Wrap a compiled pipeline.
-    pub fn new(info: RuleInfo, pipeline: Pipeline) -> SplRule {
-        let aggregates = !pipeline.rest.is_empty();
-        let needles = super::needles::needles(&pipeline);
+    /// Wrap compiled pipelines (index 0 is the main search).
+    pub fn new(info: RuleInfo, branches: Vec<Pipeline>) -> SplRule {
+        let aggregates = branches.len() > 1 || branches.iter().any(|b| !b.rest.is_empty());
+        let mut any_of: Vec<SourceFilter> = Vec::new();
+        let mut unbounded = false;
+        let mut needles: Option<Vec<Needle>> = Some(Vec::new());
+        for b in &branches {
+            if b.scope.is_empty() {
+                unbounded = true;
+            }
+            for f in &b.scope {
+                if !any_of.contains(f) {
+                    any_of.push(f.clone());
+                }
+            }
+            needles = match (needles, super::needles::needles(b)) {
+                (Some(mut all), Some(more)) => {
+                    for n in more {
+                        if !all.contains(&n) {
+                            all.push(n);
+                        }
+                    }
+                    Some(all)
+                }
+                _ => None,
+            };
+        }
+        if unbounded {
+            any_of.clear();
+        }
         SplRule {
             info: Arc::new(info),
-            scope: Scope {
-                any_of: pipeline.scope.clone(),
-            },
-            pipeline,
+            scope: Scope { any_of },
+            branches,
             aggregates,
             needles,
         }
     }
 
-    /// The compiled pipeline.
-    pub fn pipeline(&self) -> &Pipeline {
-        &self.pipeline
+    /// The main pipeline.
+    pub fn pipeline(&self) -> Option<&Pipeline> {
+        self.branches.first()
     }
 
-    fn state_of(&self, row: Option<Row<'_>>, view: EventView<'_>) -> Vec<(String, String)> {
-        let ctx = self.pipeline.ctx;
-        let mut state = Vec::new();
-        match &self.pipeline.needed {
+    /// Run one pipeline's per-event part: `None` when the event does not pass.
+    fn check_branch<'e>(p: &Pipeline, view: EventView<'e>) -> Option<Option<Row<'e>>> {
+        if !p.ctx.admits(view.kind) || !p.base.matches(&view) {
+            return None;
+        }
+        if p.streaming.is_empty() {
+            return Some(None);
+        }
+        let mut r = Row::over(view, p.ctx);
+        for cmd in &p.streaming {
+            if !exec::apply(cmd, &mut r) {
+                return None;
+            }
+        }
+        Some(Some(r))
+    }
+
+    fn state_of(
+        p: &Pipeline,
+        row: Option<Row<'_>>,
+        view: EventView<'_>,
+        prefix: &str,
+        state: &mut Vec<(String, String)>,
+    ) {
+        let key = |name: &str| format!("{prefix}{name}");
+        match &p.needed {
             Needed::Some(names) => {
-                let row = row.unwrap_or_else(|| Row::over(view, ctx));
+                let row = row.unwrap_or_else(|| Row::over(view, p.ctx));
                 for name in names {
-                    let v = row.get(name);
                     if name == "_time" && !row.fields.iter().any(|(n, _)| n == "_time") {
                         continue;
                     }
-                    for t in value_text(&v) {
-                        state.push((name.clone(), t));
+                    for t in value_text(&row.get(name)) {
+                        state.push((key(name), t));
                     }
                 }
             }
             Needed::All => {
-                let mut row = row.unwrap_or_else(|| Row::over(view, ctx));
+                let mut row = row.unwrap_or_else(|| Row::over(view, p.ctx));
                 row.detach();
                 for (name, v) in &row.fields {
-                    if name == "_time" {
+                    if name == "_time" && v.num() == Some(view::epoch(view.ev.time)) {
                         continue;
                     }
                     for t in value_text(v) {
-                        state.push((name.clone(), t));
-                    }
-                }
-                if let Some((_, v)) = row.fields.iter().find(|(n, _)| n == "_time") {
-                    if v.num() != Some(view::epoch(view.ev.time)) {
-                        state.extend(value_text(v).into_iter().map(|t| ("_time".to_string(), t)));
+                        state.push((key(name), t));
                     }
                 }
             }
         }
-        state
     }
 
     fn hit_of(&self, row: Row<'_>, matches: &[EventMatch]) -> Option<Hit> {
@@ -96,9 +143,12 @@ impl SplRule {
         });
         refs.dedup();
         let first = refs.first()?.clone();
-        let by = self
-            .pipeline
-            .by_names
+        let by_names = self
+            .branches
+            .first()
+            .map(|p| p.by_names.as_slice())
+            .unwrap_or(&[]);
+        let by = by_names
             .iter()
             .filter_map(|n| {
                 let v = row.get(n);
@@ -106,7 +156,7 @@ impl SplRule {
                     return None;
                 }
                 let text = match (n.as_str(), v.num()) {
-                    ("_time", Some(t)) => super::row::time_text(t),
+                    ("_time", Some(t)) => time_text(t),
                     _ => None,
                 };
                 Some((n.clone(), text.unwrap_or_else(|| value_text(&v).join("\n"))))
@@ -128,10 +178,16 @@ impl SplRule {
     }
 }
 
-/// Rebuild a row from a match's state.
-fn row_of_state(m: &EventMatch, index: u32) -> Row<'static> {
+/// Rebuild a row from the state entries of one section (`prefix` stripped from names).
+fn row_of_state(m: &EventMatch, index: u32, prefix: &str) -> Row<'static> {
     let mut fields: Vec<(String, Value)> = Vec::new();
-    for (name, text) in &m.state {
+    for (full, text) in &m.state {
+        let Some(name) = full.strip_prefix(prefix) else {
+            continue;
+        };
+        if name.is_empty() || (!prefix.is_empty() && name.contains(SECTION)) {
+            continue;
+        }
         match fields.iter_mut().find(|(n, _)| n == name) {
             Some((_, v)) => {
                 let old = std::mem::take(v);
@@ -139,7 +195,7 @@ fn row_of_state(m: &EventMatch, index: u32) -> Row<'static> {
                 list.push(text.clone());
                 *v = Value::Multi(list);
             }
-            None => fields.push((name.clone(), Value::Str(text.clone()))),
+            None => fields.push((name.to_string(), Value::Str(text.clone()))),
         }
     }
     match fields.iter_mut().find(|(n, _)| n == "_time") {
@@ -151,6 +207,10 @@ fn row_of_state(m: &EventMatch, index: u32) -> Row<'static> {
         None => fields.push(("_time".into(), Value::Num(view::epoch(m.event.time)))),
     }
     Row::plain(fields, vec![index])
+}
+
+fn section(i: usize) -> String {
+    format!("{i}{SECTION}")
 }
 
 impl Rule for SplRule {
@@ -168,38 +228,41 @@ impl Rule for SplRule {
 
     fn check(&self, event: &Event) -> Option<EventMatch> {
         let view = EventView::new(event);
-        let ctx = self.pipeline.ctx;
-        if !ctx.admits(view.kind) {
-            return None;
-        }
-        if !self.pipeline.base.matches(&view) {
-            return None;
-        }
-        let mut row = None;
-        if !self.pipeline.streaming.is_empty() {
-            let mut r = Row::over(view, ctx);
-            for cmd in &self.pipeline.streaming {
-                if !exec::apply(cmd, &mut r) {
-                    return None;
-                }
+        if let [p] = self.branches.as_slice() {
+            let row = Self::check_branch(p, view)?;
+            if !self.aggregates {
+                let fields = match &row {
+                    Some(r) => r.hit_fields(),
+                    None => event.key_fields(),
+                };
+                return Some(EventMatch {
+                    event: EventRef::of(event),
+                    fields,
+                    state: Vec::new(),
+                });
             }
-            row = Some(r);
-        }
-        if !self.aggregates {
-            let fields = match &row {
-                Some(r) => r.hit_fields(),
-                None => event.key_fields(),
-            };
+            let mut state = Vec::new();
+            Self::state_of(p, row, view, "", &mut state);
             return Some(EventMatch {
                 event: EventRef::of(event),
-                fields,
-                state: Vec::new(),
+                fields: Vec::new(),
+                state,
             });
         }
-        Some(EventMatch {
+        let mut state = Vec::new();
+        let mut matched = false;
+        for (i, p) in self.branches.iter().enumerate() {
+            if let Some(row) = Self::check_branch(p, view) {
+                matched = true;
+                let prefix = section(i);
+                state.push((prefix.clone(), String::new()));
+                Self::state_of(p, row, view, &prefix, &mut state);
+            }
+        }
+        matched.then(|| EventMatch {
             event: EventRef::of(event),
             fields: Vec::new(),
-            state: self.state_of(row, view),
+            state,
         })
     }
 
@@ -221,15 +284,24 @@ impl Rule for SplRule {
                 .then_with(|| a.event.source.path.cmp(&b.event.source.path))
                 .then_with(|| b.event.record_id.cmp(&a.event.record_id))
         });
-        let mut rows: Vec<Row<'static>> = matches
-            .iter()
-            .enumerate()
-            .map(|(i, m)| row_of_state(m, i as u32))
-            .collect();
-        for cmd in &self.pipeline.rest {
-            rows = exec::run(cmd, rows);
+        let single = self.branches.len() == 1;
+        let mut results: Vec<Vec<Row<'static>>> = vec![Vec::new(); self.branches.len()];
+        // Subsearches have larger indices than the pipelines that join them: run them first.
+        for (bi, p) in self.branches.iter().enumerate().rev() {
+            let prefix = if single { String::new() } else { section(bi) };
+            let mut rows: Vec<Row<'static>> = matches
+                .iter()
+                .enumerate()
+                .filter(|(_, m)| single || m.state.iter().any(|(n, _)| *n == prefix))
+                .map(|(i, m)| row_of_state(m, i as u32, &prefix))
+                .collect();
+            for cmd in &p.rest {
+                rows = exec::run(cmd, rows, &results);
+            }
+            results[bi] = rows;
         }
-        rows.into_iter()
+        let main = std::mem::take(&mut results[0]);
+        main.into_iter()
             .filter_map(|r| self.hit_of(r, &matches))
             .collect()
     }

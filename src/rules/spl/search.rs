@@ -67,9 +67,13 @@ impl Operand {
 
     /// Whether one value equals the operand (pattern, or numerically equal).
     pub fn equals(&self, v: &str) -> bool {
-        self.pat.matches(v)
-            || (!self.pat.has_wildcard()
-                && matches!((self.num, parse_num(v)), (Some(a), Some(b)) if a == b))
+        if self.pat.matches(v) {
+            return true;
+        }
+        match self.num {
+            Some(n) if !self.pat.has_wildcard() => parse_num(v) == Some(n),
+            _ => false,
+        }
     }
 
     fn ordered(&self, op: Op, v: &str) -> bool {

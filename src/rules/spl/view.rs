@@ -11,6 +11,8 @@
 use crate::event::Event;
 use std::borrow::Cow;
 
+pub use super::cim::{alias_of, cim_fields, Alias, ALIASES};
+
 /// Channel names.
 pub const SYSMON: &str = "Microsoft-Windows-Sysmon/Operational";
 /// PowerShell operational channel.
@@ -28,6 +30,12 @@ pub enum Ctx {
     Processes,
     /// `tstats ... from datamodel=Network_Resolution`: `DNS.<cim field>`, over Sysmon 22.
     Dns,
+    /// `tstats ... from datamodel=Endpoint.Registry`: `Registry.<cim field>`, over Sysmon
+    /// 12, 13, 14.
+    Registry,
+    /// `tstats ... from datamodel=Endpoint.Filesystem`: `Filesystem.<cim field>`, over Sysmon
+    /// 11, 23, 26.
+    Filesystem,
 }
 
 impl Ctx {
@@ -36,6 +44,8 @@ impl Ctx {
         match name.to_ascii_lowercase().as_str() {
             "endpoint.processes" => Some(Ctx::Processes),
             "network_resolution" | "network_resolution.dns" => Some(Ctx::Dns),
+            "endpoint.registry" => Some(Ctx::Registry),
+            "endpoint.filesystem" => Some(Ctx::Filesystem),
             _ => None,
         }
     }
@@ -46,6 +56,8 @@ impl Ctx {
             Ctx::Raw => "",
             Ctx::Processes => "Processes.",
             Ctx::Dns => "DNS.",
+            Ctx::Registry => "Registry.",
+            Ctx::Filesystem => "Filesystem.",
         }
     }
 
@@ -55,133 +67,21 @@ impl Ctx {
             Ctx::Raw => true,
             Ctx::Processes => matches!(kind, Kind::SysmonProcess | Kind::Security4688),
             Ctx::Dns => kind == Kind::SysmonDns,
+            Ctx::Registry => kind == Kind::SysmonRegistry,
+            Ctx::Filesystem => kind == Kind::SysmonFile,
         }
     }
-}
 
-/// A field derived by the add-ons (and the CIM Processes datamodel).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Alias {
-    /// `dest`, `dvc`, `host`: the computer name.
-    Dest,
-    /// `process_name`, `process_exec`: the image file name.
-    ProcessName,
-    /// `process_path`: the full image path.
-    ProcessPath,
-    /// `process`: the command line.
-    Process,
-    /// `process_id` (decimal).
-    ProcessId,
-    /// `process_guid`.
-    ProcessGuid,
-    /// `parent_process_name`, `parent_process_exec`.
-    ParentProcessName,
-    /// `parent_process_path`.
-    ParentProcessPath,
-    /// `parent_process`: the parent's command line (4688: its path).
-    ParentProcess,
-    /// `parent_process_id` (decimal).
-    ParentProcessId,
-    /// `parent_process_guid`.
-    ParentProcessGuid,
-    /// `user`: `DOMAIN\name` of the process account.
-    User,
-    /// `user_id`: the System security identifier.
-    UserId,
-    /// `original_file_name`.
-    OriginalFileName,
-    /// `process_integrity_level`: `low`, `medium`, `high`, `system`.
-    IntegrityLevel,
-    /// `process_hash`.
-    ProcessHash,
-    /// `process_current_directory`.
-    CurrentDirectory,
-    /// `query`: the DNS name queried.
-    Query,
-    /// `answer`: the DNS results.
-    Answer,
-    /// `reply_code_id`: the DNS status.
-    ReplyCode,
-    /// `src` of a DNS query: the computer that asked.
-    Src,
-    /// `action`: `allowed` for process creation.
-    Action,
-    /// `vendor_product`.
-    VendorProduct,
-    /// `os`.
-    Os,
-    /// `signature_id`, `event_id`: the event id.
-    SignatureId,
-    /// `MD5`, `SHA1`, `SHA256`, `IMPHASH` from Sysmon `Hashes`.
-    Hash(&'static str),
-}
-
-const ALIASES: &[(&str, Alias)] = &[
-    ("dest", Alias::Dest),
-    ("dvc", Alias::Dest),
-    ("host", Alias::Dest),
-    ("dvc_nt_host", Alias::Dest),
-    ("process_name", Alias::ProcessName),
-    ("process_exec", Alias::ProcessName),
-    ("process_path", Alias::ProcessPath),
-    ("process", Alias::Process),
-    ("process_id", Alias::ProcessId),
-    ("process_guid", Alias::ProcessGuid),
-    ("parent_process_name", Alias::ParentProcessName),
-    ("parent_process_exec", Alias::ParentProcessName),
-    ("parent_process_path", Alias::ParentProcessPath),
-    ("parent_process", Alias::ParentProcess),
-    ("parent_process_id", Alias::ParentProcessId),
-    ("parent_process_guid", Alias::ParentProcessGuid),
-    ("user", Alias::User),
-    ("user_id", Alias::UserId),
-    ("original_file_name", Alias::OriginalFileName),
-    ("process_integrity_level", Alias::IntegrityLevel),
-    ("process_hash", Alias::ProcessHash),
-    ("process_current_directory", Alias::CurrentDirectory),
-    ("query", Alias::Query),
-    ("answer", Alias::Answer),
-    ("reply_code_id", Alias::ReplyCode),
-    ("action", Alias::Action),
-    ("vendor_product", Alias::VendorProduct),
-    ("os", Alias::Os),
-    ("signature_id", Alias::SignatureId),
-    ("event_id", Alias::SignatureId),
-    ("MD5", Alias::Hash("MD5")),
-    ("SHA1", Alias::Hash("SHA1")),
-    ("SHA256", Alias::Hash("SHA256")),
-    ("IMPHASH", Alias::Hash("IMPHASH")),
-];
-
-/// The CIM fields of `Network_Resolution.DNS` this view provides over Sysmon 22.
-const DNS_FIELDS: &[(&str, Alias)] = &[
-    ("query", Alias::Query),
-    ("answer", Alias::Answer),
-    ("reply_code_id", Alias::ReplyCode),
-    ("src", Alias::Src),
-    ("process_name", Alias::ProcessName),
-    ("process_path", Alias::ProcessPath),
-    ("process_id", Alias::ProcessId),
-    ("process_guid", Alias::ProcessGuid),
-    ("user", Alias::User),
-    ("vendor_product", Alias::VendorProduct),
-];
-
-/// The CIM field names of a datamodel context, with their alias.
-pub fn cim_fields(ctx: Ctx) -> Box<dyn Iterator<Item = (&'static str, Alias)>> {
-    match ctx {
-        Ctx::Dns => Box::new(DNS_FIELDS.iter().copied()),
-        Ctx::Raw | Ctx::Processes => Box::new(ALIASES.iter().copied().filter(|(n, a)| {
-            !matches!(
-                a,
-                Alias::Query
-                    | Alias::Answer
-                    | Alias::ReplyCode
-                    | Alias::Src
-                    | Alias::Hash(_)
-                    | Alias::SignatureId
-            ) && !matches!(*n, "dvc" | "host" | "dvc_nt_host" | "event_id")
-        })),
+    /// The Sysmon event ids of a datamodel context (empty for raw searches and Processes,
+    /// which also covers Security 4688).
+    pub fn sysmon_ids(self) -> &'static [u32] {
+        match self {
+            Ctx::Raw => &[],
+            Ctx::Processes => &[1],
+            Ctx::Dns => &[22],
+            Ctx::Registry => &[12, 13, 14],
+            Ctx::Filesystem => &[11, 23, 26],
+        }
     }
 }
 
@@ -260,11 +160,6 @@ fn sys_name(name: &str) -> Option<(Sys, bool)> {
     })
 }
 
-/// The alias a name stands for, if any.
-pub fn alias_of(name: &str) -> Option<Alias> {
-    ALIASES.iter().find(|(n, _)| *n == name).map(|(_, a)| *a)
-}
-
 /// Resolve a field name in a context.
 pub fn resolve(name: &str, ctx: Ctx) -> Key {
     match ctx {
@@ -281,7 +176,7 @@ pub fn resolve(name: &str, ctx: Ctx) -> Key {
                 alias: alias_of(name),
             },
         },
-        Ctx::Processes | Ctx::Dns => match name.strip_prefix(ctx.prefix()) {
+        _ => match name.strip_prefix(ctx.prefix()) {
             Some(cim) => cim_fields(ctx)
                 .find(|(n, _)| *n == cim)
                 .map(|(_, a)| Key::Alias(a))
@@ -304,6 +199,10 @@ pub enum Kind {
     SysmonProcess,
     /// Sysmon DNS query (EID 22).
     SysmonDns,
+    /// Sysmon registry events (EID 12, 13, 14).
+    SysmonRegistry,
+    /// Sysmon file create and delete (EID 11, 23, 26).
+    SysmonFile,
     /// Another Sysmon event.
     SysmonOther,
     /// Security 4688 process creation.
@@ -320,6 +219,8 @@ pub fn kind_of(ev: &Event) -> Kind {
         match ev.event_id {
             1 => Kind::SysmonProcess,
             22 => Kind::SysmonDns,
+            12..=14 => Kind::SysmonRegistry,
+            11 | 23 | 26 => Kind::SysmonFile,
             _ => Kind::SysmonOther,
         }
     } else if ev.event_id == 4688 && ev.channel.eq_ignore_ascii_case(SECURITY) {
@@ -340,7 +241,8 @@ pub struct EventView<'e> {
     pub kind: Kind,
 }
 
-fn non_empty(s: &str) -> Option<&str> {
+/// `Some` for a non-empty text.
+pub fn non_empty(s: &str) -> Option<&str> {
     (!s.is_empty()).then_some(s)
 }
 
@@ -436,79 +338,6 @@ impl<'e> EventView<'e> {
         self.get(key).into_iter().collect()
     }
 
-    /// A derived field.
-    pub fn alias(&self, a: Alias) -> Option<Cow<'e, str>> {
-        use Kind::*;
-        let k = self.kind;
-        let sysmon = matches!(k, SysmonProcess | SysmonDns | SysmonOther);
-        let b = Cow::Borrowed;
-        match a {
-            Alias::Dest => Some(b(non_empty(&self.ev.computer)?)),
-            Alias::ProcessName if sysmon => self.data("Image").map(basename).map(b),
-            Alias::ProcessName if k == Security4688 => {
-                self.data("NewProcessName").map(basename).map(b)
-            }
-            Alias::ProcessPath if sysmon => self.data("Image").map(b),
-            Alias::ProcessPath if k == Security4688 => self.data("NewProcessName").map(b),
-            Alias::Process if k == SysmonProcess || k == Security4688 => {
-                self.data("CommandLine").map(b)
-            }
-            Alias::ProcessId if sysmon => self.data("ProcessId").map(b),
-            Alias::ProcessId if k == Security4688 => self.data("NewProcessId").map(hex_to_dec),
-            Alias::ProcessGuid if sysmon => self.data("ProcessGuid").map(b),
-            Alias::ParentProcessName if k == SysmonProcess => {
-                self.data("ParentImage").map(basename).map(b)
-            }
-            Alias::ParentProcessName if k == Security4688 => {
-                self.data("ParentProcessName").map(basename).map(b)
-            }
-            Alias::ParentProcessPath if k == SysmonProcess => self.data("ParentImage").map(b),
-            Alias::ParentProcessPath | Alias::ParentProcess if k == Security4688 => {
-                self.data("ParentProcessName").map(b)
-            }
-            Alias::ParentProcess if k == SysmonProcess => self.data("ParentCommandLine").map(b),
-            Alias::ParentProcessId if k == SysmonProcess => self.data("ParentProcessId").map(b),
-            Alias::ParentProcessId if k == Security4688 => self.data("ProcessId").map(hex_to_dec),
-            Alias::ParentProcessGuid if k == SysmonProcess => self.data("ParentProcessGuid").map(b),
-            Alias::User if sysmon => self.data("User").map(b),
-            Alias::User if k == Security4688 => self.user_4688(),
-            Alias::UserId => Some(b(non_empty(&self.ev.user_id)?)),
-            Alias::OriginalFileName if sysmon => self.data("OriginalFileName").map(b),
-            Alias::IntegrityLevel if sysmon => self
-                .data("IntegrityLevel")
-                .map(|v| Cow::Owned(v.to_ascii_lowercase())),
-            Alias::IntegrityLevel if k == Security4688 => self
-                .data("MandatoryLabel")
-                .and_then(integrity_of_label)
-                .map(b),
-            Alias::ProcessHash if sysmon => self.data("Hashes").map(b),
-            Alias::CurrentDirectory if sysmon => self.data("CurrentDirectory").map(b),
-            Alias::Query if k == SysmonDns => self.data("QueryName").map(b),
-            Alias::Answer if k == SysmonDns => self.data("QueryResults").map(b),
-            Alias::ReplyCode if k == SysmonDns => self.data("QueryStatus").map(b),
-            Alias::Src if k == SysmonDns => Some(b(non_empty(&self.ev.computer)?)),
-            Alias::Action if k == SysmonProcess || k == Security4688 => Some(b("allowed")),
-            Alias::VendorProduct if sysmon => Some(b("Microsoft Sysmon")),
-            Alias::VendorProduct => Some(b("Microsoft Windows")),
-            Alias::Os if k == SysmonProcess || k == Security4688 => Some(b("Microsoft Windows")),
-            Alias::SignatureId => Some(Cow::Owned(self.ev.event_id.to_string())),
-            Alias::Hash(which) if sysmon => hash_of(self.data("Hashes")?, which).map(b),
-            _ => None,
-        }
-    }
-
-    fn user_4688(&self) -> Option<Cow<'e, str>> {
-        let pick = |user: &str, domain: &str| -> Option<Cow<'e, str>> {
-            let u = self.data(user).filter(|u| *u != "-")?;
-            Some(match self.data(domain).filter(|d| *d != "-") {
-                Some(d) => Cow::Owned(format!("{d}\\{u}")),
-                None => Cow::Borrowed(u),
-            })
-        };
-        pick("TargetUserName", "TargetDomainName")
-            .or_else(|| pick("SubjectUserName", "SubjectDomainName"))
-    }
-
     /// Every field this view can give for the event, raw and derived (for wildcard references).
     pub fn all_fields(&self, ctx: Ctx) -> Vec<(String, Vec<String>)> {
         let mut out: Vec<(String, Vec<String>)> = Vec::new();
@@ -546,7 +375,7 @@ impl<'e> EventView<'e> {
                     }
                 }
             }
-            Ctx::Processes | Ctx::Dns => {
+            _ => {
                 if let Some(v) = self.sys(Sys::Time) {
                     push("_time".into(), v);
                 }
@@ -559,43 +388,6 @@ impl<'e> EventView<'e> {
         }
         out
     }
-}
-
-/// A `0x` hex process id as decimal (unchanged when it is not hex).
-fn hex_to_dec(v: &str) -> Cow<'_, str> {
-    match v.strip_prefix("0x").or_else(|| v.strip_prefix("0X")) {
-        Some(h) => match u64::from_str_radix(h, 16) {
-            Ok(n) => Cow::Owned(n.to_string()),
-            Err(_) => Cow::Borrowed(v),
-        },
-        None => Cow::Borrowed(v),
-    }
-}
-
-/// The integrity level named by a 4688 `MandatoryLabel` (SID or `Mandatory Label\X Mandatory Level`).
-fn integrity_of_label(label: &str) -> Option<&'static str> {
-    let l = label.to_ascii_lowercase();
-    Some(match l.as_str() {
-        "s-1-16-0" => "untrusted",
-        "s-1-16-4096" => "low",
-        "s-1-16-8192" | "s-1-16-8448" => "medium",
-        "s-1-16-12288" => "high",
-        "s-1-16-16384" | "s-1-16-20480" | "s-1-16-28672" => "system",
-        _ if l.contains("system mandatory") => "system",
-        _ if l.contains("high mandatory") => "high",
-        _ if l.contains("medium") => "medium",
-        _ if l.contains("low mandatory") => "low",
-        _ if l.contains("untrusted") => "untrusted",
-        _ => return None,
-    })
-}
-
-/// One hash out of Sysmon's `Hashes` (`SHA1=..,MD5=..,SHA256=..,IMPHASH=..`).
-fn hash_of<'a>(hashes: &'a str, which: &str) -> Option<&'a str> {
-    hashes.split(',').find_map(|kv| {
-        let (k, v) = kv.split_once('=')?;
-        k.trim().eq_ignore_ascii_case(which).then_some(v.trim())
-    })
 }
 
 #[cfg(test)]
@@ -624,14 +416,8 @@ mod tests {
     }
 
     #[test]
-    fn helpers() {
+    fn basenames() {
         assert_eq!(basename("C:\\Windows\\cmd.exe"), "cmd.exe");
-        assert_eq!(hex_to_dec("0xf84"), "3972");
-        assert_eq!(integrity_of_label("S-1-16-12288"), Some("high"));
-        assert_eq!(
-            integrity_of_label("Mandatory Label\\System Mandatory Level"),
-            Some("system")
-        );
-        assert_eq!(hash_of("SHA1=AA,MD5=BB", "md5"), Some("BB"));
+        assert_eq!(basename("/usr/bin/id"), "id");
     }
 }
