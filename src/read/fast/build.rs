@@ -265,8 +265,12 @@ impl<'v, 'a> Builder<'v, 'a> {
                 Item::Sub { index, .. } => match vals.get(*index) {
                     // An embedded instance: its root element is a child here.
                     Some(Value::Nested(n)) => {
-                        has_child = true;
-                        self.element(n as usize, 0, depth + 1, section, ev, &[])?;
+                        let n = n as usize;
+                        let nested = &self.instances.get(n).ok_or(NeedsXml)?.template;
+                        for &root in &nested.roots {
+                            has_child = true;
+                            self.element(n, root as usize, depth + 1, section, ev, &[])?;
+                        }
                     }
                     _ => self.piece(vals, item)?,
                 },
