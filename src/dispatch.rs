@@ -202,7 +202,7 @@ fn merge_sorted(mut lists: [&[u32]; 4], mut f: impl FnMut(u32)) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::rules::{EventMatch, Needle, RuleInfo, Scope, SourceFilter};
 

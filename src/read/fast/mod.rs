@@ -105,6 +105,7 @@ impl<'a> ChunkReader<'a> {
             scratch: &mut self.scratch,
             shared: &mut self.shared,
             arrays: self.values.iter().any(|v| v.array_len() > 1),
+            budget: build::ELEMENT_BUDGET,
         };
         let probe = self.instances[0].template.probe.as_ref();
         if let (Some(filter), Some(probe)) = (filter, probe) {
