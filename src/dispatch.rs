@@ -322,6 +322,16 @@ pub(crate) mod tests {
             ),
             rule(&["Security"], &[4688], Some(vec![needle(None, "lsass")])),
             rule(&["Security"], &[4688], None),
+            rule(
+                &["Security"],
+                &[4688],
+                Some(vec![needle(Some("computer"), "host")]),
+            ),
+            rule(
+                &["Security"],
+                &[4688],
+                Some(vec![needle(Some("Computer"), "dc01")]),
+            ),
         ];
         let d = Dispatcher::new(rules.clone(), true);
         let e = event(
@@ -332,7 +342,7 @@ pub(crate) mod tests {
                 ("CommandLine", "whoami /all"),
             ],
         );
-        assert_eq!(candidates(&d, &e), vec![1, 3]);
+        assert_eq!(candidates(&d, &e), vec![1, 3, 4]);
         let e = event(
             "Security",
             4688,
