@@ -202,7 +202,7 @@ fn merge_sorted(mut lists: [&[u32]; 4], mut f: impl FnMut(u32)) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::rules::{EventMatch, Needle, RuleInfo, Scope, SourceFilter};
 
@@ -322,6 +322,16 @@ mod tests {
             ),
             rule(&["Security"], &[4688], Some(vec![needle(None, "lsass")])),
             rule(&["Security"], &[4688], None),
+            rule(
+                &["Security"],
+                &[4688],
+                Some(vec![needle(Some("computer"), "host")]),
+            ),
+            rule(
+                &["Security"],
+                &[4688],
+                Some(vec![needle(Some("Computer"), "dc01")]),
+            ),
         ];
         let d = Dispatcher::new(rules.clone(), true);
         let e = event(
@@ -332,17 +342,17 @@ mod tests {
                 ("CommandLine", "whoami /all"),
             ],
         );
-        assert_eq!(candidates(&d, &e), vec![1, 3]);
+        assert_eq!(candidates(&d, &e), vec![1, 3, 4]);
         let e = event(
             "Security",
             4688,
             &[("CommandLine", "procdump -ma LSASS.exe Mimikatz")],
         );
-        assert_eq!(candidates(&d, &e), vec![0, 2, 3]);
-        // The reference offers all four.
+        assert_eq!(candidates(&d, &e), vec![0, 2, 3, 4]);
+        // The reference offers them all.
         assert_eq!(
             candidates(&Dispatcher::new(rules, false), &e),
-            vec![0, 1, 2, 3]
+            vec![0, 1, 2, 3, 4, 5]
         );
     }
 

@@ -66,6 +66,8 @@ pub struct Prefilter {
     gated: Vec<bool>,
     /// Automata of field needles, by lower-case field name.
     fields: HashMap<Box<str>, Automaton>,
+    /// The typed System fields (`EventID`, `Channel`, ...) that have needles.
+    system: Vec<&'static str>,
     /// The automaton of needles that may occur in any value.
     any: Option<Automaton>,
 }
@@ -117,7 +119,17 @@ impl Prefilter {
         } else {
             Some(Automaton::build(any)?)
         };
-        Some(Prefilter { gated, fields, any })
+        let system = SYSTEM_FIELDS
+            .iter()
+            .copied()
+            .filter(|n| fields.contains_key(n.to_ascii_lowercase().as_str()))
+            .collect();
+        Some(Prefilter {
+            gated,
+            fields,
+            system,
+            any,
+        })
     }
 
     fn field(&self, name: &str) -> Option<&Automaton> {
@@ -153,7 +165,7 @@ impl Prefilter {
                 a.mark(&f.value, &mut hits);
             }
         }
-        for name in SYSTEM_FIELDS {
+        for name in &self.system {
             if let Some(a) = self.field(name) {
                 if let Some(v) = event.get(name) {
                     a.mark(&v.as_text(), &mut hits);

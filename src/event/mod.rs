@@ -94,17 +94,23 @@ impl Event {
         if let Some(v) = self.get_system(name) {
             return Some(v);
         }
-        if let Some(f) = self.data.iter().find(|f| &*f.name == name) {
-            return Some(FieldValue::Str(&f.value));
+        // One pass per list: an exact name answers at once; the first name equal but for
+        // ASCII case is kept in case no exact one follows.
+        let mut folded: Option<&Field> = None;
+        for list in [&self.data, &self.system] {
+            for f in list.iter() {
+                if f.name.len() != name.len() {
+                    continue;
+                }
+                if &*f.name == name {
+                    return Some(FieldValue::Str(&f.value));
+                }
+                if folded.is_none() && f.name.eq_ignore_ascii_case(name) {
+                    folded = Some(f);
+                }
+            }
         }
-        if let Some(f) = self.system.iter().find(|f| &*f.name == name) {
-            return Some(FieldValue::Str(&f.value));
-        }
-        self.data
-            .iter()
-            .chain(self.system.iter())
-            .find(|f| f.name.eq_ignore_ascii_case(name))
-            .map(|f| FieldValue::Str(&f.value))
+        folded.map(|f| FieldValue::Str(&f.value))
     }
 
     /// The value of a field as text (numbers formatted in decimal).
@@ -233,5 +239,34 @@ impl<'a> FieldValue<'a> {
             FieldValue::Str(s) => crate::util::parse_int(s),
             FieldValue::Time(_) => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn get_prefers_exact_names_then_folds_case() {
+        let mut ev = crate::dispatch::tests::event(
+            "Security",
+            4688,
+            &[("commandline", "lower"), ("Image", "data image")],
+        );
+        ev.system.push(Field {
+            name: "CommandLine".into(),
+            value: "system exact".into(),
+        });
+        ev.system.push(Field {
+            name: "Version".into(),
+            value: "2".into(),
+        });
+        // An exact name in System wins over a case-folded one in EventData.
+        assert_eq!(ev.get_str("CommandLine").unwrap(), "system exact");
+        assert_eq!(ev.get_str("COMMANDLINE").unwrap(), "lower");
+        assert_eq!(ev.get_str("image").unwrap(), "data image");
+        assert_eq!(ev.get_str("version").unwrap(), "2");
+        assert_eq!(ev.get("EventID"), Some(FieldValue::Num(4688)));
+        assert!(ev.get("ParentImage").is_none());
     }
 }

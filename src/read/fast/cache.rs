@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 /// Most definitions kept per thread; past it the cache starts over.
-const MAX_ENTRIES: usize = 4096;
+const MAX_ENTRIES: usize = 2048;
 
 struct Entry {
     /// `None`: the fast path refuses this definition.

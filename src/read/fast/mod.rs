@@ -105,6 +105,7 @@ impl<'a> ChunkReader<'a> {
             scratch: &mut self.scratch,
             shared: &mut self.shared,
             arrays: self.values.iter().any(|v| v.array_len() > 1),
+            budget: build::ELEMENT_BUDGET,
         };
         let probe = self.instances[0].template.probe.as_ref();
         if let (Some(filter), Some(probe)) = (filter, probe) {
@@ -193,12 +194,27 @@ impl<'a> ChunkReader<'a> {
         if depth < MAX_NESTING {
             for i in first..last {
                 if let Value::BinXml { at, len } = self.values[i] {
-                    if let Some(k) = self.read_instance(at..at + len, depth + 1) {
+                    let nested = self
+                        .read_instance(at..at + len, depth + 1)
+                        .or_else(|| self.read_fragment(at..at + len));
+                    if let Some(k) = nested {
                         self.values[i] = Value::Nested(k as u32);
                     }
                 }
             }
         }
+        Some(index)
+    }
+
+    /// An embedded fragment of elements (no template): parsed for this record only.
+    fn read_fragment(&mut self, range: std::ops::Range<usize>) -> Option<usize> {
+        let template = template::parse_fragment(self.data, range).ok()?;
+        let index = self.instances.len();
+        let at = self.values.len();
+        self.instances.push(Instance {
+            template: Rc::new(template),
+            values: at..at,
+        });
         Some(index)
     }
 

@@ -82,6 +82,8 @@ pub(crate) struct Probe {
 pub(crate) struct Template {
     /// Elements; the root is element 0.
     pub elems: Vec<Elem>,
+    /// The top-level elements: `[0]` for a template definition, one or more for a fragment.
+    pub roots: Vec<u32>,
     /// The early look, when the template allows it.
     pub probe: Option<Probe>,
     /// How many data and System fields the last event built from it had (capacity hints).
@@ -200,17 +202,42 @@ pub(crate) fn parse_template(
         .ok_or(Refused)?;
     let start = offset + 24;
     let end = start.checked_add(size).ok_or(Refused)?.min(data.len());
+    parse_body(data, start..end, true)
+}
+
+/// Parse an embedded BinXML fragment (a substitution value that holds elements rather than a
+/// template instance): its top-level elements become the [`Template::roots`] of a template
+/// without substitutions.
+pub(crate) fn parse_fragment(
+    data: &[u8],
+    range: std::ops::Range<usize>,
+) -> Result<Template, Refused> {
+    if range.end > data.len() {
+        return Err(Refused);
+    }
+    parse_body(data, range, false).map(|(t, _)| t)
+}
+
+/// Parse BinXML tokens in `range` of the chunk: a template definition (element starts carry
+/// DependencyIds, exactly one root) or an embedded fragment (no DependencyIds, any number of
+/// top-level elements, no substitutions).
+fn parse_body(
+    data: &[u8],
+    range: std::ops::Range<usize>,
+    definition: bool,
+) -> Result<(Template, ExternalNames), Refused> {
+    let end = range.end;
     let mut c = Cursor {
-        data: &data[..end],
+        data: data.get(..end).ok_or(Refused)?,
         chunk: data,
-        pos: start,
+        pos: range.start,
         external: Vec::new(),
     };
     let mut elems: Vec<Elem> = Vec::new();
     // Open elements; the last one's start tag is still open while `in_start`.
     let mut stack: Vec<usize> = Vec::new();
     let mut in_start = false;
-    let mut roots = 0;
+    let mut roots: Vec<u32> = Vec::new();
     while c.pos < end {
         let token = c.u8()?;
         match token {
@@ -220,7 +247,7 @@ pub(crate) fn parse_template(
                 if in_start || stack.len() >= MAX_DEPTH || elems.len() >= MAX_ELEMENTS {
                     return Err(Refused);
                 }
-                let dependency = c.u16()?;
+                let dependency = if definition { c.u16()? } else { 0xffff };
                 let _size = c.u32()?;
                 let name = c.name()?;
                 if token == 0x41 {
@@ -236,7 +263,7 @@ pub(crate) fn parse_template(
                 });
                 match stack.last() {
                     Some(&parent) => elems[parent].children.push(Item::Elem(idx as u32)),
-                    None => roots += 1,
+                    None => roots.push(idx as u32),
                 }
                 stack.push(idx);
                 in_start = true;
@@ -292,7 +319,7 @@ pub(crate) fn parse_template(
                 write_utf16(&mut text, &bytes[..cut]);
                 push_item(&mut elems, &stack, in_start, Item::Text(text.into()))?;
             }
-            0x0d | 0x0e => {
+            0x0d | 0x0e if definition => {
                 let index = c.u16()?;
                 let _ty = c.u8()?;
                 let item = Item::Sub {
@@ -304,7 +331,12 @@ pub(crate) fn parse_template(
             _ => return Err(Refused),
         }
     }
-    if !stack.is_empty() || roots != 1 || elems.is_empty() {
+    let roots_ok = if definition {
+        roots == [0]
+    } else {
+        !roots.is_empty()
+    };
+    if !stack.is_empty() || !roots_ok {
         return Err(Refused);
     }
     for a in elems.iter_mut().flat_map(|e| e.attrs.iter_mut()) {
@@ -315,6 +347,7 @@ pub(crate) fn parse_template(
     let probe = probe(&elems);
     let template = Template {
         elems,
+        roots,
         probe,
         sizes: Cell::new((0, 0)),
     };
@@ -513,17 +546,45 @@ mod tests {
     }
 
     #[test]
+    fn parses_fragments_with_several_roots() {
+        let mut b = Builder::new();
+        let start = b.data.len();
+        for name in ["EventXML", "RenderingInfo"] {
+            // No DependencyId in a record's own stream.
+            b.data.push(0x01);
+            b.data.extend_from_slice(&[0; 4]);
+            b.name(name);
+            b.data.push(0x02);
+            b.text("x");
+            b.data.push(0x04);
+        }
+        b.data.push(0x00);
+        let t = parse_fragment(&b.data, start..b.data.len()).unwrap();
+        assert_eq!(t.roots, vec![0, 1]);
+        assert_eq!(&*t.elems[1].name, "RenderingInfo");
+        assert_eq!(t.elems[0].children, vec![Item::Text("x".into())]);
+        // A definition must have exactly one root.
+        let mut d = Builder::new();
+        for name in ["A", "B"] {
+            d.open(name, 0xffff, false);
+            d.data.push(0x02);
+            d.data.push(0x04);
+        }
+        assert_eq!(parse_template(&d.finish(), 0).map(|_| ()), Err(Refused));
+    }
+
+    #[test]
     fn refuses_what_it_does_not_mirror() {
         let mut b = Builder::new();
         b.open("Event", 0xffff, false);
         b.data.push(0x02);
         b.data.extend_from_slice(&[0x08, 0x41, 0x00]); // a character reference
         b.data.push(0x04);
-        assert_eq!(parse_template(&b.finish(), 0), Err(Refused));
+        assert_eq!(parse_template(&b.finish(), 0).map(|_| ()), Err(Refused));
         // Unbalanced elements.
         let mut b = Builder::new();
         b.open("Event", 0xffff, false);
         b.data.push(0x02);
-        assert_eq!(parse_template(&b.finish(), 0), Err(Refused));
+        assert_eq!(parse_template(&b.finish(), 0).map(|_| ()), Err(Refused));
     }
 }
