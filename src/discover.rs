@@ -27,6 +27,9 @@ pub struct Skipped {
     pub path: PathBuf,
     /// Why it was not scanned.
     pub reason: String,
+    /// Whether it could not be read at all (as opposed to being read and found not to be a
+    /// log): such a file may be evidence, so it makes the scan partial.
+    pub unreadable: bool,
 }
 
 /// The outcome of discovery.
@@ -86,6 +89,7 @@ pub fn discover(paths: &[PathBuf]) -> Discovery {
                     out.skipped.push(Skipped {
                         path,
                         reason: format!("cannot read: {err}"),
+                        unreadable: true,
                     });
                     continue;
                 }
@@ -95,6 +99,7 @@ pub fn discover(paths: &[PathBuf]) -> Discovery {
                     out.skipped.push(Skipped {
                         path: entry.into_path(),
                         reason: "symbolic link inside a folder (not followed)".into(),
+                        unreadable: false,
                     });
                 }
                 continue;
@@ -111,10 +116,12 @@ pub fn discover(paths: &[PathBuf]) -> Discovery {
                 Ok(false) => out.skipped.push(Skipped {
                     path,
                     reason: "not an EVTX file (no ElfFile magic)".into(),
+                    unreadable: false,
                 }),
                 Err(e) => out.skipped.push(Skipped {
                     path,
                     reason: format!("cannot open: {e}"),
+                    unreadable: true,
                 }),
             }
         }

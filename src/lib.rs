@@ -14,6 +14,7 @@ pub mod collect;
 pub mod discover;
 pub mod dispatch;
 pub mod event;
+pub mod evidence;
 pub mod evtxgen;
 pub mod hit;
 pub mod read;

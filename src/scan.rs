@@ -96,7 +96,9 @@ impl ScanResult {
 
     /// Whether some input could not be read (a partial scan).
     pub fn is_partial(&self) -> bool {
-        !self.discovery.missing.is_empty() || self.files.iter().any(FileReport::is_damaged)
+        !self.discovery.missing.is_empty()
+            || self.discovery.skipped.iter().any(|s| s.unreadable)
+            || self.files.iter().any(FileReport::is_damaged)
     }
 }
 

@@ -53,3 +53,82 @@ fn a_missing_path_makes_the_scan_partial() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn outputs_inside_the_evidence_are_refused_before_scanning() {
+    let dir = tempfile::tempdir().unwrap();
+    let evidence = dir.path().join("evidence");
+    std::fs::create_dir_all(&evidence).unwrap();
+    let log = evidence.join("Security.evtx");
+    let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/Security.evtx");
+    std::fs::copy(&sample, &log).unwrap();
+    let before = std::fs::read(&log).unwrap();
+    for (flag, target) in [
+        ("-o", log.clone()),
+        ("--report", evidence.join("r.html")),
+        ("--coverage", evidence.join("c.json")),
+    ] {
+        let out = evtxscan()
+            .arg("scan")
+            .arg(&evidence)
+            .args(["--quiet", flag])
+            .arg(&target)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{flag}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stderr).contains("never writes into evidence"));
+    }
+    assert_eq!(
+        std::fs::read(&log).unwrap(),
+        before,
+        "the evidence file is untouched"
+    );
+    assert_eq!(
+        std::fs::read_dir(&evidence).unwrap().count(),
+        1,
+        "nothing was written into the evidence folder"
+    );
+    let out = evtxscan()
+        .arg("dump")
+        .arg(&evidence)
+        .arg("-o")
+        .arg(evidence.join("e.jsonl"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[cfg(unix)]
+#[test]
+fn an_unreadable_file_makes_the_scan_partial() {
+    use std::os::unix::fs::PermissionsExt;
+    if unsafe_is_root() {
+        eprintln!("skipped: root can read any file");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("locked.evtx");
+    std::fs::write(&f, b"ElfFile\0").unwrap();
+    std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let out = evtxscan()
+        .arg("scan")
+        .arg(dir.path())
+        .arg("--quiet")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+}
+
+#[cfg(unix)]
+fn unsafe_is_root() -> bool {
+    std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout.starts_with(b"0"))
+        .unwrap_or(true)
+}

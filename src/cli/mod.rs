@@ -36,6 +36,32 @@ pub fn main() -> i32 {
             .num_threads(n.max(1))
             .build_global();
     }
+    // Evidence is read-only: refuse outputs inside the scanned paths before any work.
+    let outputs: Vec<&std::path::PathBuf> = match &cli.command {
+        args::Command::Scan(a) => {
+            crate::evidence::protect(&a.paths);
+            a.output
+                .iter()
+                .chain(&a.report)
+                .chain(&a.navigator)
+                .chain(&a.coverage)
+                .collect()
+        }
+        args::Command::Dump(a) => {
+            crate::evidence::protect(&a.paths);
+            a.output.iter().collect()
+        }
+        _ => Vec::new(),
+    };
+    for out in outputs {
+        if let Err(e) = crate::evidence::check_output(out) {
+            eprintln!(
+                "evtxscan: error: {}",
+                crate::util::sanitize::for_terminal(&e.to_string())
+            );
+            return EXIT_ERROR;
+        }
+    }
     let result = match cli.command {
         args::Command::Scan(a) => scan_cmd::run(*a),
         args::Command::Dump(a) => dump_cmd::run(a),
