@@ -8,6 +8,7 @@
 //! command-line glue. [`evtxgen`] writes EVTX files for samples, tests and benchmarks.
 
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod cli;
 pub mod collect;
