@@ -69,7 +69,11 @@ pub(crate) fn string_table_readable(data: &[u8]) -> bool {
     let Some(table) = data.get(128..384) else {
         return false;
     };
-    let mut seen: Vec<u32> = Vec::new();
+    // Names read so far, by offset (a bit per byte of the chunk).
+    let mut seen = vec![0u64; data.len().div_ceil(64)];
+    let is_seen =
+        |seen: &[u64], at: usize| seen.get(at / 64).is_some_and(|w| w >> (at % 64) & 1 == 1);
+    let mut names = 0usize;
     for entry in table.chunks_exact(4) {
         let mut pos = u32::from_le_bytes([entry[0], entry[1], entry[2], entry[3]]) as usize;
         if pos == 0 {
@@ -97,11 +101,14 @@ pub(crate) fn string_table_readable(data: &[u8]) -> bool {
             if char::decode_utf16(units).any(|c| c.is_err()) {
                 return false;
             }
-            seen.push(pos as u32);
-            if next == 0 || seen.contains(&next) {
+            if let Some(w) = seen.get_mut(pos / 64) {
+                *w |= 1 << (pos % 64);
+            }
+            names += 1;
+            if next == 0 || is_seen(&seen, next as usize) {
                 break;
             }
-            if next as usize > data.len() || seen.len() > 65_536 {
+            if next as usize > data.len() || names > 65_536 {
                 return false;
             }
             pos = next as usize;
