@@ -61,7 +61,7 @@ impl Default for ReadOptions {
     fn default() -> Self {
         ReadOptions {
             recover: false,
-            chunk_batch: 2 * rayon::current_num_threads().max(1),
+            chunk_batch: 8 * rayon::current_num_threads().max(1),
             fast: true,
             filter: None,
         }
