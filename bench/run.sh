@@ -6,6 +6,8 @@
 #   REPEAT=5 bench/run.sh     best of 5 instead of 3
 #   BIG=1 bench/run.sh        also the generated ~2 GB Sysmon/Security log (needs evtxgen)
 #
+# Inputs: attack-samples replicated 10x and 50x, and one ~600 MB log made of attack10's chunks.
+#
 # Everything it makes goes under bench/work/ (ignored by git). Results: bench/work/results.tsv
 # and a table on standard output.
 set -euo pipefail
@@ -42,7 +44,10 @@ FLOOR=/tmp/evtx-floor/release/evtx-floor
 say "preparing inputs"
 python3 "$SHARED/tools/replicate.py" "$SHARED/corpus/evtx/attack-samples" "$WORK/attack10" 10
 python3 "$SHARED/tools/replicate.py" "$SHARED/corpus/evtx/attack-samples" "$WORK/attack50" 50
-INPUTS="attack10 attack50"
+# One big log (~600 MB) made of the non-empty chunks of attack10, for a single file's scaling
+# across threads while the generated log is not available.
+python3 "$ROOT/bench/concat_chunks.py" "$WORK/attack10" "$WORK/onefile/one.evtx" 600
+INPUTS="attack10 attack50 onefile"
 if [ "${BIG:-0}" = 1 ]; then
     # TODO(writer): the ~2 GB generated Sysmon/Security log needs the EVTX writer
     # (`evtxscan::evtxgen`, branch `writer`). Until it lands this input is skipped.
@@ -110,8 +115,12 @@ for input in $INPUTS; do
     measure "scan, 100 rules" "$input" "$EVTXSCAN" scan -q --rules "$WORK/rules100" -f jsonl -o "$out" "$dir"
     measure "scan, all rules" "$input" "$EVTXSCAN" scan -q --rules "$SIGMA" --rules "$SPLUNK" -f jsonl -o "$out" "$dir"
 done
-measure "scan, all rules, 1 thread" attack50 "$EVTXSCAN" --threads 1 scan -q --rules "$SIGMA" --rules "$SPLUNK" -f jsonl -o "$WORK/hits-1t.jsonl" "$WORK/attack50"
-measure "floor, 1 thread" attack50 env RAYON_NUM_THREADS=1 "$FLOOR" "$WORK/attack50"
+for input in attack50 onefile; do
+    measure "floor, 1 thread" "$input" env RAYON_NUM_THREADS=1 "$FLOOR" "$WORK/$input"
+    measure "read stage, 1 thread" "$input" env RAYON_NUM_THREADS=1 "$READ_BENCH" read "$WORK/$input"
+    measure "scan, all rules, 1 thread" "$input" "$EVTXSCAN" --threads 1 scan -q --rules "$SIGMA" \
+        --rules "$SPLUNK" -f jsonl -o "$WORK/hits-1t.jsonl" "$WORK/$input"
+done
 
 # --- 4. the table -----------------------------------------------------------------------
 python3 - "$WORK" <<'PY'

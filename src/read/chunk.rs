@@ -126,7 +126,9 @@ fn read_parsed(number: u64, data: &mut EvtxChunkData, cx: &ChunkContext<'_>) -> 
     };
     let mut stats = ChunkStats::default();
     let mut events = Vec::with_capacity(declared.unwrap_or(64).min(1024) as usize);
-    let walked = (cx.fast && !damaged && !cx.recover)
+    // The fast walk reads the chunks the crate would read without trouble; the crate also
+    // refuses a chunk whose string table does not read.
+    let walked = (cx.fast && !damaged && !cx.recover && fast::string_table_readable(&data.data))
         .then(|| {
             fast::walk_records(
                 &data.data,

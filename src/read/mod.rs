@@ -61,7 +61,7 @@ impl Default for ReadOptions {
     fn default() -> Self {
         ReadOptions {
             recover: false,
-            chunk_batch: 2 * rayon::current_num_threads().max(1),
+            chunk_batch: 8 * rayon::current_num_threads().max(1),
             fast: true,
             filter: None,
         }
@@ -150,40 +150,32 @@ pub fn read_log(
         filter: options.filter.as_deref(),
     };
     let batch = options.chunk_batch.max(1) as u64;
-    let mut next = 0u64;
     let mut states: Vec<(u64, ChunkOutcome)> = Vec::new();
     // Chunk buffers, reused from batch to batch and file to file.
     let mut pool: Vec<Vec<u8>> = BUFFERS.with(|b| std::mem::take(&mut *b.borrow_mut()));
-    while next < whole_chunks && !control.cancelled() {
-        let end = (next + batch).min(whole_chunks);
-        let mut raw: Vec<(u64, Vec<u8>)> = Vec::with_capacity((end - next) as usize);
-        for n in next..end {
-            let mut buf = pool.pop().unwrap_or_else(|| vec![0u8; CHUNK_SIZE as usize]);
-            let offset = FILE_HEADER_SIZE + n * CHUNK_SIZE;
-            let ok = file.seek(SeekFrom::Start(offset)).is_ok()
-                && read_up_to(&mut file, &mut buf) == buf.len();
-            if !ok {
-                states.push((
-                    n,
-                    ChunkOutcome::unreadable(format!("chunk {n}: read error")),
-                ));
-            } else if is_zeroed(&buf) {
-                // Free space: no need to hand it to a worker.
-                control.tick();
-                states.push((n, ChunkOutcome::empty()));
-                pool.push(buf);
-            } else {
-                raw.push((n, buf));
-            }
-        }
-        next = end;
-        let outcomes: Vec<(u64, ChunkOutcome, Option<Vec<u8>>)> = raw
-            .into_par_iter()
-            .map(|(n, buf)| {
-                let (outcome, buf) = read_chunk(n, buf, &cx);
-                (n, outcome, buf)
-            })
-            .collect();
+    // The next batch is read while the current one is parsed.
+    let first = 0..batch.min(whole_chunks);
+    let mut next = first.end;
+    let (mut raw, side) = read_batch(&mut file, &mut pool, first, control);
+    states.extend(side);
+    while (!raw.is_empty() || next < whole_chunks) && !control.cancelled() {
+        let upcoming = next..(next + batch).min(whole_chunks);
+        next = upcoming.end;
+        let current = std::mem::take(&mut raw);
+        let (outcomes, (upcoming, side)) = rayon::join(
+            || {
+                current
+                    .into_par_iter()
+                    .map(|(n, buf)| {
+                        let (outcome, buf) = read_chunk(n, buf, &cx);
+                        (n, outcome, buf)
+                    })
+                    .collect::<Vec<_>>()
+            },
+            || read_batch(&mut file, &mut pool, upcoming, control),
+        );
+        states.extend(side);
+        raw = upcoming;
         for (n, outcome, buf) in outcomes {
             states.push((n, outcome));
             if let Some(mut buf) = buf {
@@ -192,7 +184,7 @@ pub fn read_log(
             }
         }
     }
-    pool.truncate(2 * batch as usize);
+    pool.truncate(3 * batch as usize);
     BUFFERS.with(|b| *b.borrow_mut() = pool);
     if control.cancelled() {
         report.timed_out = true;
@@ -226,6 +218,41 @@ pub fn read_log(
     chunk_states.extend(truncated_tail);
     report.chunks = chunk_states;
     report
+}
+
+/// A chunk read and not yet parsed: its number and bytes.
+type RawChunk = (u64, Vec<u8>);
+
+/// Read chunks `range` of the file: the chunks to parse, and the outcomes already known (read
+/// errors, free chunks).
+fn read_batch(
+    file: &mut std::fs::File,
+    pool: &mut Vec<Vec<u8>>,
+    range: std::ops::Range<u64>,
+    control: &FileControl,
+) -> (Vec<RawChunk>, Vec<(u64, ChunkOutcome)>) {
+    let mut raw = Vec::with_capacity(range.clone().count());
+    let mut known = Vec::new();
+    for n in range {
+        let mut buf = pool.pop().unwrap_or_else(|| vec![0u8; CHUNK_SIZE as usize]);
+        let offset = FILE_HEADER_SIZE + n * CHUNK_SIZE;
+        let ok =
+            file.seek(SeekFrom::Start(offset)).is_ok() && read_up_to(file, &mut buf) == buf.len();
+        if !ok {
+            known.push((
+                n,
+                ChunkOutcome::unreadable(format!("chunk {n}: read error")),
+            ));
+        } else if is_zeroed(&buf) {
+            // Free space: no need to hand it to a worker.
+            control.tick();
+            known.push((n, ChunkOutcome::empty()));
+            pool.push(buf);
+        } else {
+            raw.push((n, buf));
+        }
+    }
+    (raw, known)
 }
 
 thread_local! {

@@ -5,7 +5,7 @@
 //! body); the names it takes from the chunk's string table must also read the same in the
 //! chunk at hand. The cache is per thread (no locking) and bounded.
 
-use super::template::{definition_bytes, parse_template, read_name, ExternalNames, Template};
+use super::template::{definition_bytes, name_is, parse_template, ExternalNames, Template};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -34,7 +34,7 @@ pub(crate) fn template_at(data: &[u8], offset: usize) -> Option<Rc<Template>> {
         let same_names = entry
             .external
             .iter()
-            .all(|(at, name)| read_name(data, *at as usize).is_ok_and(|n| *n == **name));
+            .all(|(at, name)| name_is(data, *at as usize, name));
         same_names.then(|| entry.template.clone())
     });
     if let Some(template) = cached {

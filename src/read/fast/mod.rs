@@ -16,7 +16,7 @@ mod template;
 mod values;
 mod walk;
 
-pub(crate) use walk::{walk_records, RawRecord};
+pub(crate) use walk::{string_table_readable, walk_records, RawRecord};
 
 use crate::event::{Event, Source};
 use build::{Builder, Instance, SharedText};

@@ -171,6 +171,24 @@ pub(crate) fn read_name(chunk: &[u8], offset: usize) -> Result<String, Refused> 
     Ok(name)
 }
 
+/// Whether the string-table entry at `offset` of the chunk reads as `name` (without decoding
+/// it into a new string).
+pub(crate) fn name_is(chunk: &[u8], offset: usize, name: &str) -> bool {
+    let Some(len) = chunk
+        .get(offset + 6..offset + 8)
+        .map(|b| usize::from(u16::from_le_bytes([b[0], b[1]])))
+    else {
+        return false;
+    };
+    let Some(chars) = chunk.get(offset + 8..offset + 8 + 2 * len) else {
+        return false;
+    };
+    let units = chars
+        .chunks_exact(2)
+        .map(|u| u16::from_le_bytes([u[0], u[1]]));
+    units.eq(name.encode_utf16())
+}
+
 /// The local part of a name: what follows the first `:`.
 fn local(name: &str) -> &str {
     name.split_once(':').map_or(name, |(_, l)| l)

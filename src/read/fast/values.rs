@@ -207,9 +207,13 @@ pub(crate) fn write_value(out: &mut String, value: &Value<'_>) -> bool {
         Value::Binary(b) => {
             const HEX: &[u8; 16] = b"0123456789ABCDEF";
             out.reserve(b.len() * 2);
-            for &c in b {
-                out.push(HEX[usize::from(c >> 4)] as char);
-                out.push(HEX[usize::from(c & 15)] as char);
+            let mut buf = [0u8; 128];
+            for part in b.chunks(buf.len() / 2) {
+                for (i, &c) in part.iter().enumerate() {
+                    buf[2 * i] = HEX[usize::from(c >> 4)];
+                    buf[2 * i + 1] = HEX[usize::from(c & 15)];
+                }
+                push_ascii(out, &buf[..2 * part.len()]);
             }
         }
         Value::Guid(b) => write_guid(out, b),
@@ -261,14 +265,26 @@ pub(crate) fn write_decimal(out: &mut String, mut n: u64) {
 /// each become `_` (what the crate writes for them).
 pub(crate) fn write_utf16(out: &mut String, bytes: &[u8]) {
     out.reserve(bytes.len() / 2);
+    // Printable ASCII, by far the most common, is gathered and appended in runs.
+    let mut ascii = [0u8; 256];
+    let mut n = 0;
     let mut units = bytes
         .chunks_exact(2)
         .map(|u| u16::from_le_bytes([u[0], u[1]]))
         .peekable();
     while let Some(u) = units.next() {
         if (0x20..0x7f).contains(&u) {
-            out.push(u as u8 as char);
+            ascii[n] = u as u8;
+            n += 1;
+            if n == ascii.len() {
+                push_ascii(out, &ascii);
+                n = 0;
+            }
             continue;
+        }
+        if n > 0 {
+            push_ascii(out, &ascii[..n]);
+            n = 0;
         }
         match u {
             0x00 => break,
@@ -287,21 +303,33 @@ pub(crate) fn write_utf16(out: &mut String, bytes: &[u8]) {
             _ => out.push(char::from_u32(u32::from(u)).unwrap_or('_')),
         }
     }
+    if n > 0 {
+        push_ascii(out, &ascii[..n]);
+    }
 }
 
 fn write_guid(out: &mut String, b: &[u8]) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     const ORDER: [usize; 16] = [3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15];
-    out.push('{');
+    let mut buf = [b'-'; 38];
+    buf[0] = b'{';
+    buf[37] = b'}';
+    let mut n = 1;
     for (i, &idx) in ORDER.iter().enumerate() {
         if matches!(i, 4 | 6 | 8 | 10) {
-            out.push('-');
+            n += 1;
         }
         let c = b.get(idx).copied().unwrap_or(0);
-        out.push(HEX[usize::from(c >> 4)] as char);
-        out.push(HEX[usize::from(c & 15)] as char);
+        buf[n] = HEX[usize::from(c >> 4)];
+        buf[n + 1] = HEX[usize::from(c & 15)];
+        n += 2;
     }
-    out.push('}');
+    push_ascii(out, &buf);
+}
+
+/// Append bytes known to be ASCII.
+fn push_ascii(out: &mut String, ascii: &[u8]) {
+    out.push_str(std::str::from_utf8(ascii).unwrap_or_default());
 }
 
 fn write_sid(out: &mut String, b: &[u8]) {

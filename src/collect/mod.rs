@@ -5,15 +5,19 @@
 //! memory up to a byte budget; past it, the buffered matches are sorted by rule and written to
 //! an anonymous temporary file (a run). At the end, [`MatchStore::drain`] hands each rule its
 //! matches in turn, reading the runs in step, so only one rule's matches are in memory at once.
+//! [`HitSorter`] does the same for the hits themselves: sorted runs on disk, merged by time.
 
-use crate::event::Source;
-use crate::hit::EventRef;
+mod codec;
+mod hits;
+
+pub use hits::HitSorter;
+
+use codec::{decode_match, encode_match, Sources};
+
 use crate::rules::EventMatch;
-use std::collections::HashMap;
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Read, Seek, Write};
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::io::{BufReader, BufWriter, Seek};
+use std::sync::Mutex;
 
 /// Match bytes kept in memory before spilling to disk.
 pub const DEFAULT_BUDGET: usize = 48 << 20;
@@ -34,8 +38,7 @@ struct Inner {
     /// Spilled runs, each sorted by rule.
     runs: Vec<File>,
     /// Evidence files, by index, for the runs.
-    sources: Vec<Arc<Source>>,
-    source_index: HashMap<PathBuf, u32>,
+    sources: Sources,
     /// The first spill error; matches are then kept in memory.
     failed: bool,
 }
@@ -116,24 +119,13 @@ impl MatchStore {
 }
 
 impl Inner {
-    fn source(&mut self, s: &Arc<Source>) -> u32 {
-        if let Some(&i) = self.source_index.get(&s.path) {
-            return i;
-        }
-        let i = self.sources.len() as u32;
-        self.sources.push(Arc::clone(s));
-        self.source_index.insert(s.path.clone(), i);
-        i
-    }
-
     /// Write the buffer, sorted by rule, to a new run.
     fn spill(&mut self) -> std::io::Result<()> {
         let mut buffer = std::mem::take(&mut self.buffer);
         buffer.sort_by_key(|(r, _)| *r);
         let mut w = BufWriter::new(tempfile::tempfile()?);
         for (rule, m) in &buffer {
-            let source = self.source(&m.event.source);
-            encode(&mut w, *rule, source, m)?;
+            encode_match(&mut w, *rule, m, &mut self.sources)?;
         }
         let file = w.into_inner().map_err(|e| e.into_error())?;
         self.runs.push(file);
@@ -152,35 +144,6 @@ fn estimate(m: &EventMatch) -> usize {
         + pairs(&m.state)
 }
 
-fn put_str(w: &mut impl Write, s: &str) -> std::io::Result<()> {
-    w.write_all(&(s.len() as u32).to_le_bytes())?;
-    w.write_all(s.as_bytes())
-}
-
-fn put_pairs(w: &mut impl Write, v: &[(String, String)]) -> std::io::Result<()> {
-    w.write_all(&(v.len() as u32).to_le_bytes())?;
-    for (a, b) in v {
-        put_str(w, a)?;
-        put_str(w, b)?;
-    }
-    Ok(())
-}
-
-fn encode(w: &mut impl Write, rule: u32, source: u32, m: &EventMatch) -> std::io::Result<()> {
-    let e = &m.event;
-    w.write_all(&rule.to_le_bytes())?;
-    w.write_all(&e.time.as_second().to_le_bytes())?;
-    w.write_all(&e.time.subsec_nanosecond().to_le_bytes())?;
-    w.write_all(&e.event_id.to_le_bytes())?;
-    w.write_all(&e.record_id.to_le_bytes())?;
-    w.write_all(&source.to_le_bytes())?;
-    put_str(w, &e.computer)?;
-    put_str(w, &e.channel)?;
-    put_str(w, &e.provider)?;
-    put_pairs(w, &m.fields)?;
-    put_pairs(w, &m.state)
-}
-
 struct RunReader {
     reader: BufReader<File>,
     next: Option<(u32, EventMatch)>,
@@ -188,90 +151,24 @@ struct RunReader {
 }
 
 impl RunReader {
-    fn advance(&mut self, sources: &[Arc<Source>]) {
+    fn advance(&mut self, sources: &Sources) {
         self.next = None;
         if self.broken {
             return;
         }
-        match decode(&mut self.reader, sources) {
+        match decode_match(&mut self.reader, sources) {
             Ok(next) => self.next = next,
             Err(_) => self.broken = true,
         }
     }
 }
 
-fn get<const N: usize>(r: &mut impl Read) -> std::io::Result<[u8; N]> {
-    let mut b = [0u8; N];
-    r.read_exact(&mut b)?;
-    Ok(b)
-}
-
-fn get_str(r: &mut impl Read) -> std::io::Result<String> {
-    let len = u32::from_le_bytes(get(r)?) as usize;
-    let mut b = Vec::new();
-    r.take(len as u64).read_to_end(&mut b)?;
-    if b.len() != len {
-        return Err(std::io::ErrorKind::UnexpectedEof.into());
-    }
-    String::from_utf8(b).map_err(|_| std::io::ErrorKind::InvalidData.into())
-}
-
-fn get_pairs(r: &mut impl Read) -> std::io::Result<Vec<(String, String)>> {
-    let n = u32::from_le_bytes(get(r)?) as usize;
-    let mut v = Vec::with_capacity(n.min(1024));
-    for _ in 0..n {
-        v.push((get_str(r)?, get_str(r)?));
-    }
-    Ok(v)
-}
-
-/// The next match of a run; `None` at its end.
-fn decode(
-    r: &mut impl Read,
-    sources: &[Arc<Source>],
-) -> std::io::Result<Option<(u32, EventMatch)>> {
-    let mut first = [0u8; 4];
-    match r.read(&mut first)? {
-        0 => return Ok(None),
-        4 => {}
-        n => r.read_exact(&mut first[n..])?,
-    }
-    let rule = u32::from_le_bytes(first);
-    let secs = i64::from_le_bytes(get(r)?);
-    let nanos = i32::from_le_bytes(get(r)?);
-    let event_id = u32::from_le_bytes(get(r)?);
-    let record_id = u64::from_le_bytes(get(r)?);
-    let source = u32::from_le_bytes(get(r)?) as usize;
-    let bad = || std::io::Error::from(std::io::ErrorKind::InvalidData);
-    let time = jiff::Timestamp::new(secs, nanos).map_err(|_| bad())?;
-    let source = Arc::clone(sources.get(source).ok_or_else(bad)?);
-    let computer: Arc<str> = get_str(r)?.into();
-    let channel: Arc<str> = get_str(r)?.into();
-    let provider: Arc<str> = get_str(r)?.into();
-    let fields = get_pairs(r)?;
-    let state = get_pairs(r)?;
-    let event = EventRef {
-        time,
-        computer,
-        channel,
-        provider,
-        event_id,
-        record_id,
-        source,
-    };
-    Ok(Some((
-        rule,
-        EventMatch {
-            event,
-            fields,
-            state,
-        },
-    )))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::Source;
+    use crate::hit::EventRef;
+    use std::sync::Arc;
 
     fn m(path: &str, record: u64, field: &str) -> EventMatch {
         EventMatch {
