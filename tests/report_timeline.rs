@@ -4,9 +4,9 @@
 
 mod report_common;
 
-use evtxscan::cli::args::Format;
 use evtxscan::hit::Hit;
 use evtxscan::report::filter::HitFilter;
+use evtxscan::report::Format;
 use evtxscan::report::{atomic, navigator, table, timeline};
 use evtxscan::rules::Level;
 use report_common::*;
