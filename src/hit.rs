@@ -11,7 +11,7 @@ use jiff::Timestamp;
 use std::sync::Arc;
 
 /// The output schema version (see `docs/OUTPUT.md`).
-pub const SCHEMA_VERSION: &str = "1.0";
+pub const SCHEMA_VERSION: &str = "1.1";
 
 /// Identity of one record: where it was read and its System values.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -5,6 +5,7 @@ mod report_common;
 
 use clap::Parser;
 use evtxscan::cli::args::{Cli, Command};
+use evtxscan::cli::filters::hit_filter;
 use evtxscan::report::filter::HitFilter;
 use evtxscan::report::timeline;
 use evtxscan::rules::Level;
@@ -15,7 +16,7 @@ fn filter(flags: &[&str]) -> anyhow::Result<HitFilter> {
     argv.extend_from_slice(flags);
     let cli = Cli::try_parse_from(argv).map_err(|e| anyhow::anyhow!("{e}"))?;
     match cli.command {
-        Command::Scan(a) => HitFilter::from_args(&a),
+        Command::Scan(a) => hit_filter(&a),
         _ => unreachable!("scan command"),
     }
 }

@@ -4,9 +4,9 @@
 
 mod report_common;
 
-use evtxscan::cli::args::Format;
 use evtxscan::hit::Hit;
 use evtxscan::report::filter::HitFilter;
+use evtxscan::report::Format;
 use evtxscan::report::{atomic, navigator, table, timeline};
 use evtxscan::rules::Level;
 use report_common::*;
@@ -271,6 +271,8 @@ fn aggregates_carry_count_times_group_and_records() {
     assert_eq!(v["records"][1]["record_id"], 9);
     assert_eq!(v["records"][1]["timestamp"], "2024-01-01T00:05:00.0000000Z");
     assert_eq!(v["datetime"], "2024-01-01T00:00:10.0000000Z");
+    // Timesketch sorts by `timestamp`: epoch microseconds, an integer.
+    assert_eq!(v["timestamp"], serde_json::json!(1_704_067_210_000_000_i64));
     assert_eq!(v["timestamp_desc"], "Event Time");
     assert!(v["message"]
         .as_str()
@@ -289,11 +291,38 @@ fn aggregates_carry_count_times_group_and_records() {
             .unwrap()
             .to_string()
     };
+    assert_eq!(col("timestamp"), "1704067210000000");
+    assert_eq!(col("datetime"), "2024-01-01T00:00:10.0000000Z");
     assert_eq!(col("kind"), "aggregate");
     assert_eq!(col("count"), "2");
     assert_eq!(col("by"), "Image=C:\\x.exe");
     assert_eq!(col("records"), "s.evtx#5 | s.evtx#9");
     assert_eq!(col("last_time"), "2024-01-01T00:05:00.0000000Z");
+}
+
+#[test]
+fn timesketch_timestamp_is_integer_microseconds_and_plain_output_keeps_text() {
+    let r = rule("r", "Rule", Level::High, &[], &[]);
+    let ev = Ev::new(
+        "s.evtx",
+        SYSMON,
+        1,
+        "WKS01",
+        7,
+        "2019-03-18T22:15:49.6458894Z",
+    );
+    let hits = [hit(&r, &ev.event)];
+    let ts: Value = serde_json::from_str(render(Format::Jsonl, &hits, true).trim()).unwrap();
+    assert_eq!(ts["timestamp"].as_i64(), Some(1_552_947_349_645_889));
+    assert_eq!(ts["datetime"], "2019-03-18T22:15:49.6458894Z");
+    let array: Vec<Value> = serde_json::from_str(&render(Format::Json, &hits, true)).unwrap();
+    assert_eq!(array[0]["timestamp"].as_i64(), Some(1_552_947_349_645_889));
+    let plain: Value = serde_json::from_str(render(Format::Jsonl, &hits, false).trim()).unwrap();
+    assert_eq!(plain["timestamp"], "2019-03-18T22:15:49.6458894Z");
+    assert!(plain.get("datetime").is_none());
+    let csv_text = render(Format::Csv, &hits, false);
+    let row = csv_text.lines().nth(1).unwrap();
+    assert!(row.starts_with("2019-03-18T22:15:49.6458894Z,"), "{row}");
 }
 
 #[test]

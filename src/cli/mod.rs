@@ -3,6 +3,7 @@
 
 pub mod args;
 mod dump_cmd;
+pub mod filters;
 mod rules_cmd;
 mod scan_cmd;
 

@@ -1,8 +1,9 @@
 //! `evtxscan scan`: load rules, scan, write the timeline, reports and summary.
 
-use super::args::{Format, ScanArgs};
+use super::args::ScanArgs;
 use super::{EXIT_CLEAN, EXIT_ERROR, EXIT_HITS, EXIT_PARTIAL};
-use crate::report::{self, filter::HitFilter, ReportContext};
+use crate::report::Format;
+use crate::report::{self, ReportContext};
 use crate::rules::{self, LoadOptions};
 use crate::scan::{scan, Progress, ScanOptions};
 use anyhow::Context;
@@ -12,7 +13,7 @@ use std::time::Duration;
 
 /// Run a scan; returns the exit code.
 pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
-    let filter = HitFilter::from_args(&args)?;
+    let filter = super::filters::hit_filter(&args)?;
     let load_opts = LoadOptions {
         placeholders: args.placeholders.clone(),
     };

@@ -164,5 +164,11 @@ pub fn timesketch_message(hit: &Hit) -> String {
     )
 }
 
+/// The Timesketch `timestamp`: the hit time in microseconds since the Unix epoch (UTC), the
+/// integer Timesketch sorts and indexes by; the 100 ns digit of the time is dropped.
+pub fn timesketch_timestamp(hit: &Hit) -> i64 {
+    hit.time().as_microsecond()
+}
+
 /// The separator of list values in one CSV cell (techniques, tactics, `also_in`, records).
 pub const LIST_SEPARATOR: &str = " | ";

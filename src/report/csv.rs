@@ -57,8 +57,14 @@ pub fn header(timesketch: bool) -> Vec<&'static str> {
 /// One hit's cells, unescaped, in [`header`] order.
 pub fn row(h: &Hit, timesketch: bool) -> Vec<String> {
     let time = rfc3339(h.time());
+    // Timesketch wants `timestamp` in epoch microseconds; `datetime` then carries the text.
+    let timestamp = if timesketch {
+        columns::timesketch_timestamp(h).to_string()
+    } else {
+        time.clone()
+    };
     let mut r: Vec<String> = vec![
-        time.clone(),
+        timestamp,
         h.rule.level.as_str().to_string(),
         h.rule.title.clone(),
         h.rule.id.clone(),

@@ -1,10 +1,9 @@
 //! `--from/--to`, `--min-level`, `--rule`, `--exclude-rule`, `--status`.
 //!
 //! Rule filters (level, id or title, status) decide which rules run at all; time filters keep
-//! the hits whose time (an aggregate's first time) is in `[from, to)`. Times are UTC; a bare
-//! date in `--to` means the end of that day, so `--from 2024-01-02 --to 2024-01-02` is that day.
+//! the hits whose time (an aggregate's first time) is in `[from, to)`. The command line builds
+//! the filter from its flags.
 
-use crate::cli::args::ScanArgs;
 use crate::hit::Hit;
 use crate::rules::{Level, RuleInfo};
 use jiff::Timestamp;
@@ -27,41 +26,6 @@ pub struct HitFilter {
 }
 
 impl HitFilter {
-    /// Build from the scan flags.
-    pub fn from_args(a: &ScanArgs) -> anyhow::Result<HitFilter> {
-        let time = |s: &Option<String>| -> anyhow::Result<Option<Timestamp>> {
-            s.as_deref()
-                .map(crate::util::time::parse_user_time)
-                .transpose()
-                .map_err(anyhow::Error::msg)
-        };
-        let min_level = match &a.min_level {
-            Some(l) => Some(Level::parse(l).ok_or_else(|| {
-                anyhow::anyhow!(
-                    "--min-level `{l}`: use informational, low, medium, high or critical"
-                )
-            })?),
-            None => None,
-        };
-        let to = match a.to.as_deref() {
-            Some(s) => Some(parse_to(s).map_err(anyhow::Error::msg)?),
-            None => None,
-        };
-        if let (Some(f), Some(t)) = (time(&a.from)?, to) {
-            if f >= t {
-                anyhow::bail!("--from must be before --to");
-            }
-        }
-        Ok(HitFilter {
-            from: time(&a.from)?,
-            to,
-            min_level,
-            only: a.only_rules.clone(),
-            exclude: a.exclude_rules.clone(),
-            status: a.status.iter().map(|s| s.to_ascii_lowercase()).collect(),
-        })
-    }
-
     /// Whether a rule runs at all.
     pub fn keeps_rule(&self, r: &RuleInfo) -> bool {
         let named = |list: &[String]| {
@@ -81,19 +45,4 @@ impl HitFilter {
             && self.to.is_none_or(|to| t < to)
             && self.keeps_rule(&h.rule)
     }
-}
-
-/// The `--to` bound: a time as given, or for a bare date the start of the next day (UTC), so the
-/// whole day is included.
-pub fn parse_to(s: &str) -> Result<Timestamp, String> {
-    if let Ok(d) = s.trim().parse::<jiff::civil::Date>() {
-        if s.trim().len() <= 10 {
-            return d
-                .tomorrow()
-                .and_then(|n| n.to_zoned(jiff::tz::TimeZone::UTC))
-                .map(|z| z.timestamp())
-                .map_err(|e| e.to_string());
-        }
-    }
-    crate::util::time::parse_user_time(s)
 }

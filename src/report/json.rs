@@ -106,6 +106,7 @@ pub fn hit_json(h: &Hit, timesketch: bool) -> Value {
         );
     }
     if timesketch {
+        v["timestamp"] = json!(super::columns::timesketch_timestamp(h));
         v["message"] = json!(super::columns::timesketch_message(h));
         v["datetime"] = json!(time);
         v["timestamp_desc"] = json!("Event Time");

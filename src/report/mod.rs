@@ -16,6 +16,8 @@ pub mod summary;
 pub mod table;
 pub mod timeline;
 
+pub use timeline::Format;
+
 use crate::hit::Hit;
 use crate::rules::{Rule, RuleVerdict};
 use crate::scan::ScanResult;

@@ -8,7 +8,6 @@
 //! first) and the other files are listed in its `also_in`.
 
 use super::filter::HitFilter;
-use crate::cli::args::Format;
 use crate::hit::Hit;
 use std::cmp::Ordering;
 use std::io::Write;
@@ -68,6 +67,19 @@ fn aggregate_order(a: &Hit, b: &Hit) -> Ordering {
                 .then_with(|| x.count.cmp(&y.count))
         }
     }
+}
+
+/// Output formats of the timeline.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// A table for people (the default on a terminal).
+    Table,
+    /// CSV: fixed columns, one line per hit, safe for spreadsheets.
+    Csv,
+    /// One JSON array.
+    Json,
+    /// One JSON object per line.
+    Jsonl,
 }
 
 /// Write hits in a timeline format (`Table`: the table of [`super::table`], without colours).
