@@ -75,6 +75,7 @@ pub fn evtx_read(data: &[u8]) {
     let options = ReadOptions {
         recover: data.len() % 2 == 1,
         chunk_batch: 2,
+        ..ReadOptions::default()
     };
     let report = read_log(&log, &options, &FileControl::default(), &|events: Vec<
         Event,
