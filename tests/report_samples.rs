@@ -1,6 +1,6 @@
 //! End to end on the bundled sample logs (`samples/`, written by `evtxscan samples`): the binary's
-//! timeline, report and layer outputs parsed back and checked against `evtxscan dump`. Skipped
-//! while samples/ holds no .evtx file or no bundled rule loads yet.
+//! timeline, report and layer outputs parsed back and checked against `evtxscan dump`. The
+//! samples are committed and the bundled rules fire on them, so both must be there.
 
 use serde_json::Value;
 use std::collections::HashMap;
@@ -9,7 +9,7 @@ use std::process::Command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_evtxscan");
 
-fn samples() -> Option<Vec<PathBuf>> {
+fn samples() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
     let logs: Vec<PathBuf> = walkdir::WalkDir::new(&dir)
         .into_iter()
@@ -21,15 +21,12 @@ fn samples() -> Option<Vec<PathBuf>> {
         })
         .map(|e| e.into_path())
         .collect();
-    if logs.is_empty() {
-        println!("skipped: no .evtx files in {}", dir.display());
-        return None;
-    }
-    Some(logs)
+    assert!(!logs.is_empty(), "no .evtx files in {}", dir.display());
+    logs
 }
 
-/// Run a scan; `None` (skip) when no rule could run.
-fn scan(paths: &[PathBuf], extra: &[&str]) -> Option<i32> {
+/// Run a scan with the bundled rules; its exit code.
+fn scan(paths: &[PathBuf], extra: &[&str]) -> i32 {
     let out = Command::new(BIN)
         .arg("scan")
         .args(paths)
@@ -38,16 +35,12 @@ fn scan(paths: &[PathBuf], extra: &[&str]) -> Option<i32> {
         .output()
         .unwrap();
     let code = out.status.code().unwrap_or(-1);
-    if code == 2 && String::from_utf8_lossy(&out.stderr).contains("no rules to run") {
-        println!("skipped: no bundled rule loads yet");
-        return None;
-    }
     assert!(
         matches!(code, 0 | 1 | 3),
         "exit {code}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    Some(code)
+    code
 }
 
 fn jsonl(path: &Path) -> Vec<Value> {
@@ -60,7 +53,7 @@ fn jsonl(path: &Path) -> Vec<Value> {
 
 #[test]
 fn sample_timelines_agree_with_the_events() {
-    let Some(logs) = samples() else { return };
+    let logs = samples();
     let dir = tempfile::tempdir().unwrap();
     let (j, c, html, md, nav) = (
         dir.path().join("hits.jsonl"),
@@ -70,7 +63,7 @@ fn sample_timelines_agree_with_the_events() {
         dir.path().join("layer.json"),
     );
     let s = |p: &Path| p.to_string_lossy().into_owned();
-    let Some(code) = scan(
+    let code = scan(
         &logs,
         &[
             "--format",
@@ -84,11 +77,10 @@ fn sample_timelines_agree_with_the_events() {
             "--navigator",
             &s(&nav),
         ],
-    ) else {
-        return;
-    };
+    );
     let hits = jsonl(&j);
-    assert_eq!(code == 0, hits.is_empty());
+    assert!(!hits.is_empty(), "the bundled rules fire on the samples");
+    assert_eq!(code, evtxscan::cli::EXIT_HITS, "hits found");
     let times: Vec<&str> = hits
         .iter()
         .map(|h| h["timestamp"].as_str().unwrap())
@@ -123,7 +115,10 @@ fn sample_timelines_agree_with_the_events() {
         );
     }
     // The CSV has the same hits in the same order.
-    assert!(scan(&logs, &["--format", "csv", "--output", &s(&c)]).is_some());
+    assert_eq!(
+        scan(&logs, &["--format", "csv", "--output", &s(&c)]),
+        evtxscan::cli::EXIT_HITS
+    );
     let mut reader = csv::Reader::from_path(&c).unwrap();
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), hits.len());
@@ -144,7 +139,7 @@ fn sample_timelines_agree_with_the_events() {
 
 #[test]
 fn two_copies_of_the_samples_give_the_same_hits_once() {
-    let Some(logs) = samples() else { return };
+    let logs = samples();
     let dir = tempfile::tempdir().unwrap();
     let mut copies = Vec::new();
     for (n, log) in logs.iter().enumerate() {
@@ -157,23 +152,19 @@ fn two_copies_of_the_samples_give_the_same_hits_once() {
     }
     copies.push(dir.path().join("A"));
     let once = dir.path().join("once.jsonl");
-    if scan(
+    scan(
         &copies,
         &["--format", "jsonl", "--output", &once.to_string_lossy()],
-    )
-    .is_none()
-    {
-        return;
-    }
+    );
     copies.push(dir.path().join("B"));
     let twice = dir.path().join("twice.jsonl");
     scan(
         &copies,
         &["--format", "jsonl", "--output", &twice.to_string_lossy()],
-    )
-    .unwrap();
+    );
     let (once, twice) = (jsonl(&once), jsonl(&twice));
     let events = |hits: &[Value]| hits.iter().filter(|h| h["kind"] == "event").count();
+    assert!(events(&once) > 0, "the bundled rules fire on the samples");
     assert_eq!(events(&once), events(&twice), "copies are folded");
     for h in twice.iter().filter(|h| h["kind"] == "event") {
         let source = h["source"].as_str().unwrap();

@@ -205,11 +205,7 @@ fn scan_with_every_output_elsewhere_leaves_evidence_unchanged() {
         .arg("--report")
         .arg(o("report.md"));
     let run = fixtures::run_command(cmd, LIMIT);
-    if fixtures::no_rules_loaded(&run) {
-        println!("skipped: no bundled rule loads yet (rule engines are placeholders)");
-        assert_eq!(snapshot(&ev.root), before, "the evidence folder changed");
-        return;
-    }
+    fixtures::assert_rules_loaded(&run);
     let code = run.status.code();
     assert!(
         matches!(code, Some(0 | 1)),

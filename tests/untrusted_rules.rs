@@ -2,12 +2,7 @@
 //! that compile to enormous programs, SPL macros that expand to themselves or exponentially, and
 //! a 100 MB rule file must each end in a clear rejection of that rule (status Rejected, a reason
 //! that names the problem) within bounded time and memory, and the good rules of the same load
-//! must still load.
-//!
-//! While a rule engine is still the placeholder that rejects everything ("... not built yet"),
-//! the checks that need a working engine (the reason names the problem, the good rules load, a
-//! regex rule evaluates) are skipped with a printed line; the no-crash, no-hang and
-//! Rejected-with-a-reason checks always run.
+//! must still load (status Loaded).
 
 #[path = "damaged_support/fixtures.rs"]
 mod fixtures;
@@ -28,42 +23,15 @@ use std::time::Duration;
 /// A load that has not finished by then is a hang (a bound, not a timing assertion).
 const LOAD_LIMIT: Duration = Duration::from_secs(300);
 
-/// Which engines are real (not the placeholder that rejects every rule).
-#[derive(Debug, Clone, Copy)]
-struct Engines {
-    sigma: bool,
-    spl: bool,
-}
-
-fn engines() -> Engines {
-    let report = load_files(bundled::files(), &LoadOptions::default(), Vec::new());
-    let placeholder = |dir: &str| {
-        report
-            .verdicts
-            .iter()
-            .any(|v| v.path.to_string_lossy().contains(dir) && v.reason.contains("not built yet"))
-    };
-    let e = Engines {
-        sigma: !placeholder("/sigma/"),
-        spl: !placeholder("/splunk/"),
-    };
-    if !e.sigma || !e.spl {
-        println!(
-            "note: placeholder engines ({e:?}): checks that need a working engine are skipped"
-        );
-    }
-    e
-}
-
 fn load_bounded(files: Vec<RuleFile>, what: &str) -> LoadReport {
     bounded(LOAD_LIMIT, what, move || {
         load_files(files, &LoadOptions::default(), Vec::new())
     })
 }
 
-/// The hostile rule is rejected with a reason (naming the problem when the engine is real), it
-/// gave no compiled rule, and the good bundled rules of its language still load.
-fn check_rejected(report: &LoadReport, case: &Hostile, engines: Engines) {
+/// The hostile rule is rejected with a reason naming the problem, it gave no compiled rule, and
+/// the good bundled rules of its language still load.
+fn check_rejected(report: &LoadReport, case: &Hostile) {
     let hostile = &case.files[0].path;
     let verdicts: Vec<_> = report
         .verdicts
@@ -89,18 +57,6 @@ fn check_rejected(report: &LoadReport, case: &Hostile, engines: Engines) {
         "{}: a hostile rule was compiled",
         case.name
     );
-    let ready = if case.sigma {
-        engines.sigma
-    } else {
-        engines.spl
-    };
-    if !ready {
-        println!(
-            "{}: engine is a placeholder: reason and good-rule checks skipped",
-            case.name
-        );
-        return;
-    }
     for v in &verdicts {
         let reason = v.reason.to_lowercase();
         assert!(
@@ -123,16 +79,15 @@ fn check_good_rules_loaded(report: &LoadReport, sigma: bool) {
         .collect();
     assert!(!good.is_empty(), "no verdicts for the bundled {dir} rules");
     for v in good {
-        assert_ne!(
+        assert_eq!(
             v.status,
-            RuleStatus::Rejected,
+            RuleStatus::Loaded,
             "a good rule beside the hostile one: {v:?}"
         );
     }
 }
 
 fn run_case(case: Hostile) {
-    let engines = engines();
     let mut files: Vec<RuleFile> = case
         .files
         .iter()
@@ -143,7 +98,7 @@ fn run_case(case: Hostile) {
         .collect();
     files.extend(bundled::files());
     let report = load_bounded(files, case.name);
-    check_rejected(&report, &case, engines);
+    check_rejected(&report, &case);
 }
 
 macro_rules! hostile_test {
@@ -175,7 +130,6 @@ hostile_test! {
 /// Every hostile case in one load: each is rejected on its own, the good rules still load.
 #[test]
 fn hostile_rules_together_do_not_take_down_the_load() {
-    let engines = engines();
     let cases: Vec<Hostile> = hostile_rules::all()
         .into_iter()
         .filter(|c| c.name != "huge-file")
@@ -191,14 +145,13 @@ fn hostile_rules_together_do_not_take_down_the_load() {
     }
     let report = load_bounded(files, "every hostile rule together");
     for c in &cases {
-        check_rejected(&report, c, engines);
+        check_rejected(&report, c);
     }
 }
 
 /// A 100 MB file on disk is refused by size before it is read.
 #[test]
 fn hundred_megabyte_rule_file_on_disk_is_refused_unread() {
-    let engines = engines();
     let dir = tempfile::tempdir().unwrap();
     let big = dir.path().join("huge.yml");
     let f = std::fs::File::create(&big).unwrap();
@@ -220,14 +173,12 @@ fn hundred_megabyte_rule_file_on_disk_is_refused_unread() {
         .expect("a verdict for the 100 MB file");
     assert_eq!(v.status, RuleStatus::Rejected);
     assert!(v.reason.contains("limit"), "{}", v.reason);
-    if engines.sigma {
-        let g = report
-            .verdicts
-            .iter()
-            .find(|v| v.path == good)
-            .expect("good rule verdict");
-        assert_ne!(g.status, RuleStatus::Rejected, "{g:?}");
-    }
+    let g = report
+        .verdicts
+        .iter()
+        .find(|v| v.path == good)
+        .expect("good rule verdict");
+    assert_eq!(g.status, RuleStatus::Loaded, "{g:?}");
 }
 
 fn process_event(command_line: &str) -> Event {
@@ -264,7 +215,6 @@ fn process_event(command_line: &str) -> Event {
 /// The rule loads, and checking a 100,000-character value that almost matches finishes.
 #[test]
 fn catastrophic_backtracking_regex_is_linear() {
-    let engines = engines();
     let text = "title: Backtracking\nid: 6f1d6c7e-0000-4000-8000-00000000000b\nstatus: test\nlogsource:\n    product: windows\n    category: process_creation\ndetection:\n    selection:\n        CommandLine|re: '(a+)+$'\n    condition: selection\nlevel: low\n";
     let path = Path::new("hostile/backtracking.yml").to_path_buf();
     let files = vec![RuleFile {
@@ -273,12 +223,7 @@ fn catastrophic_backtracking_regex_is_linear() {
     }];
     let report = load_bounded(files, "a backtracking regex rule");
     let v = report.verdicts.iter().find(|v| v.path == path);
-    if !engines.sigma {
-        println!("catastrophic regex: Sigma engine is a placeholder: evaluation skipped");
-        assert!(v.is_some_and(|v| !v.reason.is_empty()));
-        return;
-    }
-    assert!(v.is_none_or(|v| v.status != RuleStatus::Rejected), "{v:?}");
+    assert!(v.is_none_or(|v| v.status == RuleStatus::Loaded), "{v:?}");
     let rule = report
         .rules
         .iter()
@@ -300,7 +245,6 @@ fn catastrophic_backtracking_regex_is_linear() {
 #[cfg(unix)]
 #[test]
 fn rules_check_rejects_hostile_files_within_a_memory_limit() {
-    let engines = engines();
     let dir = tempfile::tempdir().unwrap();
     let mut hostile: Vec<(PathBuf, Hostile)> = Vec::new();
     for case in hostile_rules::all()
@@ -356,17 +300,10 @@ fn rules_check_rejects_hostile_files_within_a_memory_limit() {
     }
     assert_eq!(status_of(&big), vec!["rejected".to_string()]);
     for (name, _) in bundled::BUNDLED {
-        let ready = if name.starts_with("sigma/") {
-            engines.sigma
-        } else {
-            engines.spl
-        };
-        if ready {
-            let s = status_of(&dir.path().join("good").join(name));
-            assert!(
-                !s.is_empty() && s.iter().all(|s| s != "rejected"),
-                "good rule {name}: {s:?}"
-            );
-        }
+        let s = status_of(&dir.path().join("good").join(name));
+        assert!(
+            !s.is_empty() && s.iter().all(|s| s == "loaded"),
+            "good rule {name}: {s:?}"
+        );
     }
 }

@@ -139,10 +139,7 @@ fn binary_reports_the_stalled_file_and_exits_partial() {
         &[("EVTXSCAN_TEST_STALL", "wait:stall-wait")],
         TEST_LIMIT,
     );
-    if fixtures::no_rules_loaded(&out) {
-        println!("skipped: no bundled rule loads yet (rule engines are placeholders)");
-        return;
-    }
+    fixtures::assert_rules_loaded(&out);
     assert_eq!(
         out.status.code(),
         Some(evtxscan::cli::EXIT_PARTIAL),

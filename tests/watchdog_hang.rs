@@ -113,10 +113,7 @@ fn binary_abandons_a_hung_reader_and_exits_partial() {
         &[("EVTXSCAN_TEST_STALL", "hang:stall-hang")],
         TEST_LIMIT,
     );
-    if fixtures::no_rules_loaded(&out) {
-        println!("skipped: no bundled rule loads yet (rule engines are placeholders)");
-        return;
-    }
+    fixtures::assert_rules_loaded(&out);
     assert_eq!(
         out.status.code(),
         Some(evtxscan::cli::EXIT_PARTIAL),

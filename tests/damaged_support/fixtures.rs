@@ -142,8 +142,12 @@ pub fn run_command(mut cmd: Command, limit: Duration) -> Output {
     }
 }
 
-/// Whether the binary refused to scan because no rule loaded (the engines are still
-/// placeholders): tests of the scan command skip then.
-pub fn no_rules_loaded(out: &Output) -> bool {
-    out.status.code() == Some(2) && String::from_utf8_lossy(&out.stderr).contains("no rules to run")
+/// Fail the test if the binary refused to scan because no rule loaded: the bundled rules
+/// must always load, so a rule-loading regression fails every scan test that calls this.
+pub fn assert_rules_loaded(out: &Output) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !(out.status.code() == Some(2) && stderr.contains("no rules to run")),
+        "the bundled rules did not load: {stderr}"
+    );
 }
