@@ -10,6 +10,15 @@ pub fn write_file(
     body: impl FnOnce(&mut (dyn Write + Send)) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
     crate::evidence::check_output(path)?;
+    // A device or pipe (`-o /dev/null`, `-o /dev/stdout`, a FIFO) is written in place: renaming
+    // over it would replace the device with a regular file.
+    if let Ok(meta) = std::fs::metadata(path) {
+        if !meta.is_file() && !meta.is_dir() {
+            let mut w = BufWriter::new(std::fs::OpenOptions::new().write(true).open(path)?);
+            body(&mut w)?;
+            return w.flush();
+        }
+    }
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => std::path::PathBuf::from("."),
@@ -57,6 +66,13 @@ mod tests {
             "temporary file left behind"
         );
         super::write_file(&target, |w| w.write_all(b"done")).unwrap();
+        // A device is written in place, never replaced by a regular file.
+        #[cfg(unix)]
+        {
+            super::write_file(std::path::Path::new("/dev/null"), |w| w.write_all(b"x")).unwrap();
+            let meta = std::fs::metadata("/dev/null").unwrap();
+            assert!(!meta.is_file(), "/dev/null is still a device");
+        }
         assert_eq!(std::fs::read(&target).unwrap(), b"done");
     }
 }
