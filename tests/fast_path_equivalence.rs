@@ -1,12 +1,17 @@
-//! The whole fast configuration (fast path reader, records skipped by channel and event id,
-//! dispatch index, literal pre-filter) against the reference one (XML path, every rule offered
-//! every event of its scope): over `../shared/corpus/evtx` (and `samples/` when present), both
-//! scans must give the same hits.
+//! The fast configurations against the reference ones; both scans must give the same hits (rule
+//! id, file, record id, time, fields, and for a group its key, count and records).
 //!
-//! The rules are the bundled ones, or any rule set named by `EVTXSCAN_EQUIV_RULES` (paths
-//! separated by `:`, as many `--rules`), e.g.
-//! `EVTXSCAN_EQUIV_RULES=../shared/corpus/sigma/rules/windows:../shared/corpus/splunk \
-//!  cargo test --release --test fast_path_equivalence -- --nocapture`.
+//! - Every rule of the shared corpus (SigmaHQ Windows rules and Splunk detections) over
+//!   `../shared/corpus/evtx/attack-samples`, dispatched through the index and pre-filters
+//!   (`ScanOptions.indexed`) and without them (every rule offered every event of its scope).
+//! - The whole fast configuration (fast path reader, records skipped by channel and event id,
+//!   dispatch index, literal pre-filter) against the reference one (XML path, no index) over
+//!   `../shared/corpus/evtx` and `samples/`, with the bundled rules, or any rule set named by
+//!   `EVTXSCAN_EQUIV_RULES` (paths separated by `:`, as many `--rules`), e.g.
+//!   `EVTXSCAN_EQUIV_RULES=../shared/corpus/sigma/rules/windows:../shared/corpus/splunk \
+//!   cargo test --release --test fast_path_equivalence -- --nocapture`.
+//!
+//! Skipped (with a printed line) when `../shared` is absent.
 
 use evtxscan::hit::Hit;
 use evtxscan::read::ReadOptions;
@@ -42,6 +47,8 @@ fn canonical(h: &Hit) -> String {
     )
 }
 
+/// The hits of a scan, canonical and sorted: with `fast`, the fast path reader and the dispatch
+/// index; without, the XML path and no index.
 fn hits(paths: &[PathBuf], rules: Vec<Arc<dyn rules::Rule>>, fast: bool) -> Vec<String> {
     let options = ScanOptions {
         read: ReadOptions {
@@ -51,7 +58,15 @@ fn hits(paths: &[PathBuf], rules: Vec<Arc<dyn rules::Rule>>, fast: bool) -> Vec<
         indexed: fast,
         ..Default::default()
     };
-    let result = scan(paths, rules, &options, Arc::new(Progress::default()));
+    hits_with(paths, rules, &options)
+}
+
+fn hits_with(
+    paths: &[PathBuf],
+    rules: Vec<Arc<dyn rules::Rule>>,
+    options: &ScanOptions,
+) -> Vec<String> {
+    let result = scan(paths, rules, options, Arc::new(Progress::default()));
     let mut v: Vec<String> = result.hits.iter().map(canonical).collect();
     v.sort();
     v
@@ -106,10 +121,11 @@ fn fast_and_reference_scans_give_the_same_hits() {
         loaded.rules.len(),
         loaded.rejected()
     );
-    if loaded.rules.is_empty() {
-        println!("skipped: no rule loads yet (the engines are placeholders)");
-        return;
-    }
+    assert!(
+        !loaded.rules.is_empty() && loaded.rejected() == 0,
+        "the rules must load: {:?}",
+        loaded.verdicts
+    );
     let reference = hits(&inputs, loaded.rules.clone(), false);
     let fast = hits(&inputs, loaded.rules, true);
     println!(
@@ -117,10 +133,79 @@ fn fast_and_reference_scans_give_the_same_hits() {
         reference.len(),
         fast.len()
     );
-    let (missing, extra) = differences(&reference, &fast);
+    assert!(!reference.is_empty(), "the rules fire on the corpus");
+    assert_same(&reference, &fast, "the fast scan");
+}
+
+/// Every rule of the shared corpus, dispatched with and without the index and pre-filters.
+#[test]
+fn indexed_and_unindexed_dispatch_agree_on_every_corpus_rule() {
+    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared");
+    let samples = shared.join("corpus/evtx/attack-samples");
+    if !samples.is_dir() {
+        println!("skipped: ../shared/corpus/evtx/attack-samples not found");
+        return;
+    }
+    let rule_paths = [
+        shared.join("corpus/sigma/rules/windows"),
+        shared.join("corpus/splunk"),
+    ];
+    let loaded = rules::load(&rule_paths, &LoadOptions::default());
+    let engines = |e: rules::EngineKind| {
+        loaded
+            .rules
+            .iter()
+            .filter(|r| r.info().engine == Some(e))
+            .count()
+    };
+    let (sigma, spl) = (
+        engines(rules::EngineKind::Sigma),
+        engines(rules::EngineKind::Splunk),
+    );
+    println!("{sigma} Sigma and {spl} SPL rules loaded");
+    assert!(sigma > 2000 && spl > 100, "{sigma} Sigma, {spl} SPL rules");
+    let inputs = vec![samples];
+    let read = ReadOptions::default();
+    let unindexed = hits_with(
+        &inputs,
+        loaded.rules.clone(),
+        &ScanOptions {
+            read: read.clone(),
+            indexed: false,
+            ..Default::default()
+        },
+    );
+    let indexed = hits_with(
+        &inputs,
+        loaded.rules,
+        &ScanOptions {
+            read,
+            indexed: true,
+            ..Default::default()
+        },
+    );
+    println!(
+        "{} hits (unindexed), {} hits (indexed)",
+        unindexed.len(),
+        indexed.len()
+    );
     assert!(
-        missing.is_empty() && extra.is_empty() && reference.len() == fast.len(),
-        "hits differ\nonly in the reference ({}):\n{}\nonly in the fast scan ({}):\n{}",
+        unindexed.len() > 100,
+        "the corpus rules fire on attack-samples"
+    );
+    assert!(
+        unindexed.iter().any(|h| h.contains("| Some(\"count ")),
+        "some aggregated (SPL) hits are compared"
+    );
+    assert_same(&unindexed, &indexed, "the indexed scan");
+}
+
+/// Fail with the first differences when `other` does not hold exactly the hits of `reference`.
+fn assert_same(reference: &[String], other: &[String], what: &str) {
+    let (missing, extra) = differences(reference, other);
+    assert!(
+        missing.is_empty() && extra.is_empty() && reference.len() == other.len(),
+        "hits differ\nonly in the reference ({}):\n{}\nonly in {what} ({}):\n{}",
         missing.len(),
         missing
             .iter()

@@ -42,7 +42,7 @@ fn get(ev: &Event, field: &str) -> String {
 fn every_sample_reads_without_damage() {
     for (name, records, chunks) in [
         ("Microsoft-Windows-Sysmon%4Operational.evtx", 70, 2),
-        ("Security.evtx", 11, 1),
+        ("Security.evtx", 13, 1),
         ("Microsoft-Windows-PowerShell%4Operational.evtx", 8, 1),
         ("System.evtx", 9, 1),
     ] {

