@@ -164,7 +164,8 @@ fn indexed_and_unindexed_dispatch_agree_on_every_corpus_rule() {
     );
     println!("{sigma} Sigma and {spl} SPL rules loaded");
     assert!(sigma > 2000 && spl > 100, "{sigma} Sigma, {spl} SPL rules");
-    let inputs = vec![samples];
+    // The SigmaHQ regression samples add channels attack-samples lacks (Defender, ...).
+    let inputs = vec![samples, shared.join("corpus/sigma/regression/evtx")];
     let read = ReadOptions::default();
     let unindexed = hits_with(
         &inputs,

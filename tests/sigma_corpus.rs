@@ -86,13 +86,7 @@ fn sigmahq_windows_rules_load() {
 
 /// Regression samples allowed not to fire, as `(rule id, why)`: each entry needs a reason. An
 /// entry whose sample fires fails the test, so the list cannot go stale.
-const MAY_NOT_FIRE: &[(&str, &str)] = &[(
-    // RedSun - TieringEngineService.exe Detected as EICAR Test File
-    "a7c3e5f2-8b1d-4e9a-b6c2-3d7f5e8a9b4c",
-    "known bug: the dispatch pre-filter (src/dispatch/prefilter.rs) looks needles up by the \
-     event's field name, so Defender's `Source Name` never meets the rule's `SourceName` needle \
-     (the Sigma engine itself drops the spaces and matches: the unindexed scan fires)",
-)];
+const MAY_NOT_FIRE: &[(&str, &str)] = &[];
 
 #[test]
 fn sigmahq_regression_samples_fire() {

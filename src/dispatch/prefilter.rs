@@ -163,6 +163,12 @@ impl Prefilter {
         for f in event.data.iter().chain(event.system.iter()) {
             if let Some(a) = self.field(&f.name) {
                 a.mark(&f.value, &mut hits);
+            } else if f.name.contains(' ') {
+                // Defender writes `Source Name` where rules say `SourceName`; the Sigma engine
+                // resolves one to the other, so the pre-filter must too.
+                if let Some(a) = self.field(&f.name.replace(' ', "")) {
+                    a.mark(&f.value, &mut hits);
+                }
             }
         }
         for name in &self.system {
