@@ -120,10 +120,10 @@ fn sysmon_process_creation_and_lineage() {
     }
     assert!(get(&events[&25], "CommandLine").ends_with("\\dnscat2.txt"));
     assert_eq!(&*events[&20].computer, "WS02.corp.example");
-    // Output-safety payloads. evtx renders ESC as `_` in XML; the rest is kept.
+    // Output-safety payloads, kept exactly as logged (ESC included).
     assert_eq!(
         get(&events[&20], "CommandLine"),
-        "socat.exe TCP-LISTEN:8443,fork TCP:10.20.30.40:443 _[31mALL CLEAR_[0m"
+        "socat.exe TCP-LISTEN:8443,fork TCP:10.20.30.40:443 \u{1b}[31mALL CLEAR\u{1b}[0m"
     );
     assert!(get(&events[&21], "CommandLine").ends_with(" =cmd|' /C calc'!A0"));
 }

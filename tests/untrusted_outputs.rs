@@ -226,7 +226,6 @@ fn run_on_sysmon_sample(args: &[&str]) -> String {
 /// A control character in an event value is evidence: JSON outputs keep it (escaped as JSON
 /// escapes it), while CSV cells and the terminal table show it as a visible `\x1b`.
 #[test]
-#[ignore = "needs the reader to keep control characters (perf branch)"]
 fn escape_in_a_value_survives_into_json_and_is_neutralized_elsewhere() {
     // dump: the JSON line of the record holds the real command line.
     let dump = run_on_sysmon_sample(&["dump"]);

@@ -190,8 +190,6 @@ pub(crate) fn write_value(out: &mut String, value: &Value<'_>) -> bool {
             for &c in b {
                 match c {
                     0 => {}
-                    b'\t' | b'\n' | b'\r' => out.push(c as char),
-                    0x01..=0x1f => out.push('_'),
                     _ => out.push(c as char),
                 }
             }
@@ -288,8 +286,9 @@ pub(crate) fn write_utf16(out: &mut String, bytes: &[u8]) {
         }
         match u {
             0x00 => break,
-            0x09 | 0x0a | 0x0d => out.push(u as u8 as char),
-            0x01..=0x1f => out.push('_'),
+            // Control characters are kept as logged (the evtx XML renderer writes `_`): they
+            // are evidence, and every output escapes them for its medium.
+            0x01..=0x1f => out.push(u as u8 as char),
             0x20..=0x7f => out.push(u as u8 as char),
             0xd800..=0xdbff => match units.peek() {
                 Some(&lo) if (0xdc00..=0xdfff).contains(&lo) => {
