@@ -14,6 +14,7 @@ use crate::event::Event;
 use crate::hit::Hit;
 use crate::read::{read_log, FileControl, FileReport, ReadOptions};
 use crate::rules::{EventMatch, Rule};
+use jiff::Timestamp;
 use rayon::prelude::*;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -31,6 +32,30 @@ pub struct ScanOptions {
     pub indexed: bool,
     /// Measure time per file and per rule (`--stats`).
     pub timing: bool,
+    /// Only events in this time window are offered to the rules (`--from/--to`), so that
+    /// aggregations and correlations count only what is inside it.
+    pub window: TimeWindow,
+}
+
+/// A time window `[from, to)` over event times (`TimeCreated`, UTC); an open end is unbounded.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TimeWindow {
+    /// Events at or after this time.
+    pub from: Option<Timestamp>,
+    /// Events strictly before this time.
+    pub to: Option<Timestamp>,
+}
+
+impl TimeWindow {
+    /// Whether `t` is inside the window.
+    pub fn contains(&self, t: Timestamp) -> bool {
+        self.from.is_none_or(|f| t >= f) && self.to.is_none_or(|to| t < to)
+    }
+
+    /// Whether the window is unbounded (lets everything through).
+    pub fn is_open(&self) -> bool {
+        self.from.is_none() && self.to.is_none()
+    }
 }
 
 impl Default for ScanOptions {
@@ -40,6 +65,7 @@ impl Default for ScanOptions {
             file_timeout: Duration::from_secs(120),
             indexed: true,
             timing: false,
+            window: TimeWindow::default(),
         }
     }
 }
@@ -104,6 +130,7 @@ impl ScanResult {
 type TimedReport = (FileReport, u64);
 
 struct Shared {
+    window: TimeWindow,
     matches: crate::collect::MatchStore,
     timing: Option<Vec<(AtomicU64, AtomicU64)>>,
 }
@@ -126,6 +153,7 @@ pub fn scan(
     let dispatcher = Arc::new(Dispatcher::new(rules, options.indexed));
     let n_rules = dispatcher.rules().len();
     let shared = Arc::new(Shared {
+        window: options.window,
         matches: crate::collect::MatchStore::new(n_rules, crate::collect::DEFAULT_BUDGET),
         timing: options.timing.then(|| {
             (0..n_rules)
@@ -323,11 +351,15 @@ pub fn read_files(
     }
 }
 
-/// Run the rules on one chunk's events and keep the matches.
+/// Run the rules on one chunk's events (those in the time window) and keep the matches.
 fn detect_batch(events: &[Event], dispatcher: &Dispatcher, shared: &Shared, progress: &Progress) {
     let mut found: Vec<(usize, EventMatch)> = Vec::new();
     let rules = dispatcher.rules();
+    let open = shared.window.is_open();
     for event in events {
+        if !open && !shared.window.contains(event.time) {
+            continue;
+        }
         dispatcher.for_each_candidate(event, |i| {
             let result = match &shared.timing {
                 Some(t) => {

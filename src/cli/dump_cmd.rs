@@ -181,7 +181,13 @@ mod tests {
             room: usize::MAX,
             written: Vec::new(),
         };
-        let reports = dump(std::slice::from_ref(&log), &options, FILE_TIMEOUT, &mut roomy).unwrap();
+        let reports = dump(
+            std::slice::from_ref(&log),
+            &options,
+            FILE_TIMEOUT,
+            &mut roomy,
+        )
+        .unwrap();
         assert_eq!(reports[0].records_read, 200);
         assert_eq!(roomy.written.iter().filter(|b| **b == b'\n').count(), 200);
 
@@ -189,7 +195,13 @@ mod tests {
             room: 1000,
             written: Vec::new(),
         };
-        let err = dump(std::slice::from_ref(&log), &options, FILE_TIMEOUT, &mut full).unwrap_err();
+        let err = dump(
+            std::slice::from_ref(&log),
+            &options,
+            FILE_TIMEOUT,
+            &mut full,
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("no space left"), "{err}");
 
         // Through `-o`: the error reaches the atomic writer, which keeps no file.
