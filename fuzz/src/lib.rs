@@ -103,7 +103,12 @@ fn load(files: Vec<RuleFile>) -> LoadReport {
 fn evaluate(report: &LoadReport) {
     let events = events();
     for rule in &report.rules {
-        let matches: Vec<_> = events.iter().filter_map(|e| rule.check(e)).collect();
+        // As dispatch does: a rule is offered only the events its scope admits.
+        let matches: Vec<_> = events
+            .iter()
+            .filter(|e| rule.scope().admits(e))
+            .filter_map(|e| rule.check(e))
+            .collect();
         let _ = rule.finish(matches);
     }
 }
