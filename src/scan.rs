@@ -8,12 +8,13 @@
 //! it, reporting the file as timed out. A panic while reading one file (a parser bug on hostile
 //! bytes) is caught and reported for that file; the others are still scanned.
 
-use crate::discover::{discover, Discovery};
+use crate::discover::{discover, Discovery, LogFile};
 use crate::dispatch::Dispatcher;
 use crate::event::Event;
 use crate::hit::Hit;
 use crate::read::{read_log, FileControl, FileReport, ReadOptions};
 use crate::rules::{EventMatch, Rule};
+use jiff::Timestamp;
 use rayon::prelude::*;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -31,6 +32,30 @@ pub struct ScanOptions {
     pub indexed: bool,
     /// Measure time per file and per rule (`--stats`).
     pub timing: bool,
+    /// Only events in this time window are offered to the rules (`--from/--to`), so that
+    /// aggregations and correlations count only what is inside it.
+    pub window: TimeWindow,
+}
+
+/// A time window `[from, to)` over event times (`TimeCreated`, UTC); an open end is unbounded.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TimeWindow {
+    /// Events at or after this time.
+    pub from: Option<Timestamp>,
+    /// Events strictly before this time.
+    pub to: Option<Timestamp>,
+}
+
+impl TimeWindow {
+    /// Whether `t` is inside the window.
+    pub fn contains(&self, t: Timestamp) -> bool {
+        self.from.is_none_or(|f| t >= f) && self.to.is_none_or(|to| t < to)
+    }
+
+    /// Whether the window is unbounded (lets everything through).
+    pub fn is_open(&self) -> bool {
+        self.from.is_none() && self.to.is_none()
+    }
 }
 
 impl Default for ScanOptions {
@@ -40,6 +65,7 @@ impl Default for ScanOptions {
             file_timeout: Duration::from_secs(120),
             indexed: true,
             timing: false,
+            window: TimeWindow::default(),
         }
     }
 }
@@ -106,6 +132,7 @@ impl ScanResult {
 type TimedReport = (FileReport, u64);
 
 struct Shared {
+    window: TimeWindow,
     matches: crate::collect::MatchStore,
     timing: Option<Vec<(AtomicU64, AtomicU64)>>,
 }
@@ -128,6 +155,7 @@ pub fn scan(
     let dispatcher = Arc::new(Dispatcher::new(rules, options.indexed));
     let n_rules = dispatcher.rules().len();
     let shared = Arc::new(Shared {
+        window: options.window,
         matches: crate::collect::MatchStore::new(n_rules, crate::collect::DEFAULT_BUDGET),
         timing: options.timing.then(|| {
             (0..n_rules)
@@ -135,110 +163,33 @@ pub fn scan(
                 .collect()
         }),
     });
-    let logs = discovery.logs.clone();
-    let controls: Arc<Vec<Arc<FileControl>>> = Arc::new(
-        logs.iter()
-            .map(|_| Arc::new(FileControl::default()))
-            .collect(),
-    );
-    let reports: Arc<Mutex<Vec<Option<TimedReport>>>> =
-        Arc::new(Mutex::new(vec![None; logs.len()]));
-    let active: Arc<Mutex<Vec<bool>>> = Arc::new(Mutex::new(vec![false; logs.len()]));
-    let file_started: Arc<Vec<AtomicBool>> =
-        Arc::new(logs.iter().map(|_| AtomicBool::new(false)).collect());
-
-    let (done_tx, done_rx) = crossbeam_channel::bounded::<()>(1);
-    {
-        let (dispatcher, shared, controls, reports, active, started, progress) = (
+    let mut read_opts = options.read.clone();
+    // Records no rule can see are counted by the reader but never normalized.
+    let wants = Arc::clone(&dispatcher);
+    read_opts.filter = Some(Arc::new(move |c: &str, id: u32| wants.wants(c, id)));
+    let sink: Arc<FileSink> = {
+        let (dispatcher, shared, progress) = (
             Arc::clone(&dispatcher),
             Arc::clone(&shared),
-            Arc::clone(&controls),
-            Arc::clone(&reports),
-            Arc::clone(&active),
-            Arc::clone(&file_started),
             Arc::clone(&progress),
         );
-        let mut read_opts = options.read.clone();
-        // Records no rule can see are counted by the reader but never normalized.
-        let wants = Arc::clone(&dispatcher);
-        read_opts.filter = Some(Arc::new(move |c: &str, id: u32| wants.wants(c, id)));
-        let timing = options.timing;
-        let stall = TestStall::from_env();
-        std::thread::spawn(move || {
-            logs.par_iter().enumerate().for_each(|(i, log)| {
-                started[i].store(true, Ordering::Relaxed);
-                active.lock().unwrap_or_else(|e| e.into_inner())[i] = true;
-                let t0 = Instant::now();
-                // Bytes are counted a chunk at a time, and the rest when the file is done.
-                let counted = AtomicU64::new(0);
-                let sink = |events: Vec<Event>| {
-                    if let Some(stall) = &stall {
-                        stall.apply(&log.path, &controls[i]);
-                    }
-                    detect_batch(&events, &dispatcher, &shared, &progress);
-                    let chunk = crate::read::CHUNK_SIZE;
-                    if counted.fetch_add(chunk, Ordering::Relaxed) + chunk <= log.size {
-                        progress.bytes_done.fetch_add(chunk, Ordering::Relaxed);
-                    } else {
-                        counted.fetch_sub(chunk, Ordering::Relaxed);
-                    }
-                };
-                // A panic while reading one file (a parser bug on hostile input) costs that file
-                // only: it is reported as unreadable and the scan goes on.
-                let report = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    read_log(log, &read_opts, &controls[i], &sink)
-                }))
-                .unwrap_or_else(|panic| {
-                    let mut r = FileReport::new(&log.path, log.size);
-                    r.fatal = Some(format!(
-                        "internal error while reading this file ({}); it was skipped",
-                        panic_message(panic.as_ref())
-                    ));
-                    r
-                });
-                let counted = counted.load(Ordering::Relaxed);
-                let ms = if timing {
-                    t0.elapsed().as_millis() as u64
-                } else {
-                    0
-                };
-                progress.files_done.fetch_add(1, Ordering::Relaxed);
-                progress
-                    .bytes_done
-                    .fetch_add(log.size.saturating_sub(counted), Ordering::Relaxed);
-                reports.lock().unwrap_or_else(|e| e.into_inner())[i] = Some((report, ms));
-                active.lock().unwrap_or_else(|e| e.into_inner())[i] = false;
-            });
-            let _ = done_tx.send(());
-        });
-    }
-    watch(&done_rx, &controls, &active, options.file_timeout);
-
-    let mut files = Vec::with_capacity(discovery.logs.len());
-    let mut file_millis = Vec::new();
-    {
-        let mut reports = reports.lock().unwrap_or_else(|e| e.into_inner());
-        for (i, slot) in reports.iter_mut().enumerate() {
-            match slot.take() {
-                Some((r, ms)) => {
-                    files.push(r);
-                    file_millis.push(ms);
-                }
-                None => {
-                    let log = &discovery.logs[i];
-                    let mut r = FileReport::new(&log.path, log.size);
-                    r.timed_out = true;
-                    r.fatal = Some(if file_started[i].load(Ordering::Relaxed) {
-                        "the reader stopped responding on this file; it was abandoned".into()
-                    } else {
-                        "not read: every reader thread was stuck on another file".into()
-                    });
-                    files.push(r);
-                    file_millis.push(0);
-                }
-            }
-        }
-    }
+        Arc::new(move |_file: usize, events: Vec<Event>| {
+            detect_batch(&events, &dispatcher, &shared, &progress);
+        })
+    };
+    let read = read_files(
+        &discovery.logs,
+        &read_opts,
+        options.file_timeout,
+        &progress,
+        sink,
+    );
+    let files = read.reports;
+    let file_millis = if options.timing {
+        read.millis
+    } else {
+        vec![0; files.len()]
+    };
     let mut hits = Vec::new();
     let rules = dispatcher.rules();
     shared.matches.drain(|i, matches| {
@@ -273,14 +224,144 @@ pub fn scan(
     }
 }
 
-/// Run the rules on one chunk's events and keep the matches.
+/// The receiver of [`read_files`]: the index of the file in the list and one chunk's events.
+/// It is called from several threads, and may still be called by the reader of a file that was
+/// abandoned after [`read_files`] returned, so it owns (or shares) what it uses.
+pub type FileSink = dyn Fn(usize, Vec<Event>) + Send + Sync;
+
+/// What [`read_files`] read: per file, in the order given.
+#[derive(Debug, Clone)]
+pub struct FilesRead {
+    /// Coverage of each file.
+    pub reports: Vec<FileReport>,
+    /// Milliseconds each file took.
+    pub millis: Vec<u64>,
+}
+
+/// Read `logs` in parallel, passing every chunk's events to `sink`, each file isolated from the
+/// others: a panic while reading one (a parser bug on hostile bytes, or in the sink) is caught
+/// and reported in that file's [`FileReport::fatal`]; a file that makes no progress for
+/// `file_timeout` is cancelled, and if its reader does not come back this returns without it,
+/// reporting it as timed out. `progress` counts files, bytes and records as they are read.
+pub fn read_files(
+    logs: &[LogFile],
+    options: &ReadOptions,
+    file_timeout: Duration,
+    progress: &Arc<Progress>,
+    sink: Arc<FileSink>,
+) -> FilesRead {
+    let logs: Arc<Vec<LogFile>> = Arc::new(logs.to_vec());
+    let controls: Arc<Vec<Arc<FileControl>>> = Arc::new(
+        logs.iter()
+            .map(|_| Arc::new(FileControl::default()))
+            .collect(),
+    );
+    let reports: Arc<Mutex<Vec<Option<TimedReport>>>> =
+        Arc::new(Mutex::new(vec![None; logs.len()]));
+    let active: Arc<Mutex<Vec<bool>>> = Arc::new(Mutex::new(vec![false; logs.len()]));
+    let file_started: Arc<Vec<AtomicBool>> =
+        Arc::new(logs.iter().map(|_| AtomicBool::new(false)).collect());
+
+    let (done_tx, done_rx) = crossbeam_channel::bounded::<()>(1);
+    {
+        let (logs, controls, reports, active, started, progress) = (
+            Arc::clone(&logs),
+            Arc::clone(&controls),
+            Arc::clone(&reports),
+            Arc::clone(&active),
+            Arc::clone(&file_started),
+            Arc::clone(progress),
+        );
+        let options = options.clone();
+        let stall = TestStall::from_env();
+        // A detached thread, so that a reader that never comes back cannot hold up the caller.
+        std::thread::spawn(move || {
+            logs.par_iter().enumerate().for_each(|(i, log)| {
+                started[i].store(true, Ordering::Relaxed);
+                active.lock().unwrap_or_else(|e| e.into_inner())[i] = true;
+                let t0 = Instant::now();
+                // Bytes are counted a chunk at a time, and the rest when the file is done.
+                let counted = AtomicU64::new(0);
+                let file_sink = |events: Vec<Event>| {
+                    if let Some(stall) = &stall {
+                        stall.apply(&log.path, &controls[i]);
+                    }
+                    progress
+                        .records
+                        .fetch_add(events.len() as u64, Ordering::Relaxed);
+                    sink(i, events);
+                    let chunk = crate::read::CHUNK_SIZE;
+                    if counted.fetch_add(chunk, Ordering::Relaxed) + chunk <= log.size {
+                        progress.bytes_done.fetch_add(chunk, Ordering::Relaxed);
+                    } else {
+                        counted.fetch_sub(chunk, Ordering::Relaxed);
+                    }
+                };
+                // A panic while reading one file (a parser bug on hostile input) costs that file
+                // only: it is reported as unreadable and the others go on.
+                let report = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    read_log(log, &options, &controls[i], &file_sink)
+                }))
+                .unwrap_or_else(|panic| {
+                    let mut r = FileReport::new(&log.path, log.size);
+                    r.fatal = Some(format!(
+                        "internal error while reading this file ({}); it was skipped",
+                        panic_message(panic.as_ref())
+                    ));
+                    r
+                });
+                let counted = counted.load(Ordering::Relaxed);
+                let ms = t0.elapsed().as_millis() as u64;
+                progress.files_done.fetch_add(1, Ordering::Relaxed);
+                progress
+                    .bytes_done
+                    .fetch_add(log.size.saturating_sub(counted), Ordering::Relaxed);
+                reports.lock().unwrap_or_else(|e| e.into_inner())[i] = Some((report, ms));
+                active.lock().unwrap_or_else(|e| e.into_inner())[i] = false;
+            });
+            let _ = done_tx.send(());
+        });
+    }
+    watch(&done_rx, &controls, &active, file_timeout);
+
+    let mut files = Vec::with_capacity(logs.len());
+    let mut millis = Vec::with_capacity(logs.len());
+    let mut reports = reports.lock().unwrap_or_else(|e| e.into_inner());
+    for (i, slot) in reports.iter_mut().enumerate() {
+        match slot.take() {
+            Some((r, ms)) => {
+                files.push(r);
+                millis.push(ms);
+            }
+            None => {
+                let log = &logs[i];
+                let mut r = FileReport::new(&log.path, log.size);
+                r.timed_out = true;
+                r.fatal = Some(if file_started[i].load(Ordering::Relaxed) {
+                    "the reader stopped responding on this file; it was abandoned".into()
+                } else {
+                    "not read: every reader thread was stuck on another file".into()
+                });
+                files.push(r);
+                millis.push(0);
+            }
+        }
+    }
+    FilesRead {
+        reports: files,
+        millis,
+    }
+}
+
+/// Run the rules on one chunk's events (those in the time window) and keep the matches.
 fn detect_batch(events: &[Event], dispatcher: &Dispatcher, shared: &Shared, progress: &Progress) {
-    progress
-        .records
-        .fetch_add(events.len() as u64, Ordering::Relaxed);
     let mut found: Vec<(usize, EventMatch)> = Vec::new();
     let rules = dispatcher.rules();
+    let open = shared.window.is_open();
     for event in events {
+        if !open && !shared.window.contains(event.time) {
+            continue;
+        }
         dispatcher.for_each_candidate(event, |i| {
             let result = match &shared.timing {
                 Some(t) => {
@@ -365,45 +446,59 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
     }
 }
 
-/// A test hook that makes the reader of chosen files stop responding, so that tests can prove
-/// the watchdog works (`tests/watchdog.rs`). Set by the hidden environment variable
-/// `EVTXSCAN_TEST_STALL`: `wait:TEXT` makes every file whose name contains TEXT stall in its
-/// chunk sink until the watchdog cancels it; `hang:TEXT` makes it never return at all. Several
-/// entries are separated by commas. Unset in normal use: nothing is checked per chunk then.
+/// A test hook that makes the reader of chosen files stop responding or panic, so that tests can
+/// prove the watchdog and the per-file isolation work (`tests/watchdog.rs`,
+/// `tests/isolation.rs`). Set by the hidden environment variable `EVTXSCAN_TEST_STALL`:
+/// `wait:TEXT` makes every file whose name contains TEXT stall in its chunk sink until the
+/// watchdog cancels it; `hang:TEXT` makes it never return at all; `panic:TEXT` makes it panic.
+/// Several entries are separated by commas. Unset in normal use: nothing is checked per chunk
+/// then.
 struct TestStall {
-    entries: Vec<(bool, String)>,
+    entries: Vec<(StallMode, String)>,
+}
+
+/// What [`TestStall`] does to a chosen file.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum StallMode {
+    Wait,
+    Hang,
+    Panic,
 }
 
 impl TestStall {
     fn from_env() -> Option<TestStall> {
         let value = std::env::var("EVTXSCAN_TEST_STALL").ok()?;
-        let entries: Vec<(bool, String)> = value
+        let entries: Vec<(StallMode, String)> = value
             .split(',')
             .filter_map(|e| {
                 let (mode, text) = e.split_once(':')?;
-                let forever = match mode {
-                    "hang" => true,
-                    "wait" => false,
+                let mode = match mode {
+                    "hang" => StallMode::Hang,
+                    "wait" => StallMode::Wait,
+                    "panic" => StallMode::Panic,
                     _ => return None,
                 };
-                (!text.is_empty()).then(|| (forever, text.to_string()))
+                (!text.is_empty()).then(|| (mode, text.to_string()))
             })
             .collect();
         (!entries.is_empty()).then_some(TestStall { entries })
     }
 
-    /// Stall if the file's name asks for it.
+    /// Stall or panic if the file's name asks for it.
     fn apply(&self, path: &std::path::Path, control: &FileControl) {
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        for (forever, text) in &self.entries {
+        for (mode, text) in &self.entries {
             if !name.contains(text.as_str()) {
                 continue;
             }
+            if *mode == StallMode::Panic {
+                panic!("test hook: reader of {name} panics");
+            }
             loop {
-                if !forever && control.cancel.load(Ordering::Relaxed) {
+                if *mode == StallMode::Wait && control.cancel.load(Ordering::Relaxed) {
                     return;
                 }
                 std::thread::sleep(Duration::from_millis(20));

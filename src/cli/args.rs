@@ -71,10 +71,11 @@ pub struct ScanArgs {
     /// Write the per-file read coverage (chunks and records read, damaged, missing) as JSON.
     #[arg(long, value_name = "FILE")]
     pub coverage: Option<PathBuf>,
-    /// Only hits at or after this time (UTC; RFC 3339 or YYYY-MM-DD).
+    /// Only events at or after this time (UTC; RFC 3339 or YYYY-MM-DD); applied before
+    /// detection, so aggregations and correlations count only events in the window.
     #[arg(long, value_name = "TIME")]
     pub from: Option<String>,
-    /// Only hits before this time (UTC; RFC 3339 or YYYY-MM-DD).
+    /// Only events before this time (UTC; RFC 3339 or YYYY-MM-DD; a bare date: the end of it).
     #[arg(long, value_name = "TIME")]
     pub to: Option<String>,
     /// Only rules of at least this level (informational, low, medium, high, critical).

@@ -54,6 +54,12 @@ pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
         file_timeout: Duration::from_secs(args.file_timeout.max(1)),
         indexed: !args.no_index,
         timing: args.stats,
+        // The time window applies to events, before detection: an aggregation or correlation
+        // counts only the events inside it.
+        window: crate::scan::TimeWindow {
+            from: filter.from,
+            to: filter.to,
+        },
     };
     let progress = Arc::new(Progress::default());
     let show_progress = !args.quiet && std::io::stderr().is_terminal();

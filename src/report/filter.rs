@@ -1,8 +1,10 @@
 //! `--from/--to`, `--min-level`, `--rule`, `--exclude-rule`, `--status`.
 //!
-//! Rule filters (level, id or title, status) decide which rules run at all; time filters keep
-//! the hits whose time (an aggregate's first time) is in `[from, to)`. The command line builds
-//! the filter from its flags.
+//! Rule filters (level, id or title, status) decide which rules run at all. The time window
+//! `[from, to)` is applied to events, before detection ([`crate::scan::ScanOptions::window`]), so
+//! aggregations and correlations count only events inside it; [`HitFilter::keeps_hit`] checks
+//! it again on the hits (their time, an aggregate's first time, is then always inside: a no-op
+//! for a scan's hits). The command line builds the filter from its flags.
 
 use crate::hit::Hit;
 use crate::rules::{Level, RuleInfo};

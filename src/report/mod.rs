@@ -7,6 +7,7 @@
 pub mod atomic;
 pub mod columns;
 pub mod csv;
+pub mod damaged;
 pub mod filter;
 pub mod incident;
 pub mod json;

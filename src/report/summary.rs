@@ -39,21 +39,17 @@ pub fn write(w: &mut dyn Write, ctx: &ReportContext<'_>, color: bool) -> std::io
         ctx.rules_rejected
     )?;
     for f in &damaged {
-        let c = f.chunk_counts();
-        writeln!(
+        let row = super::damaged::damaged_row(f);
+        let [ok, bad, unreadable, zeroed, truncated, read, failed] = row.counts;
+        write!(
             w,
-            "  damaged: {}: chunks ok {} damaged {} unreadable {} zeroed {} truncated {}; records read {} failed {}{}{}",
-            for_terminal(&f.path.to_string_lossy()),
-            c.ok,
-            c.damaged,
-            c.unreadable,
-            c.zeroed,
-            c.truncated,
-            f.records_read,
-            f.records_failed,
-            if f.timed_out { "; stopped by watchdog" } else { "" },
-            f.fatal.as_deref().map(|m| format!("; {}", for_terminal(m))).unwrap_or_default()
+            "  damaged: {}: chunks ok {ok} damaged {bad} unreadable {unreadable} zeroed {zeroed} truncated {truncated}; records read {read} failed {failed}",
+            for_terminal(&row.path),
         )?;
+        for p in &row.problems {
+            write!(w, "; {}", for_terminal(p))?;
+        }
+        writeln!(w)?;
     }
     for p in &r.discovery.missing {
         writeln!(w, "  missing: {}", for_terminal(&p.to_string_lossy()))?;
@@ -116,18 +112,11 @@ const TOP: usize = 30;
 
 /// A level name in its colour when `color`.
 fn paint(level: crate::rules::Level, text: &str, color: bool) -> String {
-    use crate::rules::Level;
-    if !color {
-        return text.to_string();
+    if color {
+        super::table::paint(level, text)
+    } else {
+        text.to_string()
     }
-    let code = match level {
-        Level::Critical => "1;37;41",
-        Level::High => "1;31",
-        Level::Medium => "33",
-        Level::Low => "36",
-        Level::Informational => "2",
-    };
-    format!("\x1b[{code}m{text}\x1b[0m")
 }
 
 /// Per-file and per-rule time (`--stats`), slowest first.

@@ -96,8 +96,8 @@ pub fn write(w: &mut dyn Write, hits: &[Hit], color: bool) -> std::io::Result<()
     Ok(())
 }
 
-/// The level label in its ANSI colour.
-fn paint(level: Level, text: &str) -> String {
+/// A level label in its ANSI colour (the table and the summary).
+pub(super) fn paint(level: Level, text: &str) -> String {
     let code = match level {
         Level::Critical => "1;37;41",
         Level::High => "1;31",

@@ -7,6 +7,7 @@
 //! ([`Rule::check`]) and a final step ([`Rule::finish`]) that turns the matched events into
 //! [`Hit`]s (one per event for Sigma; grouped rows for `stats` or correlations).
 
+pub mod attack;
 pub mod bundled;
 pub mod limits;
 pub mod loader;

@@ -15,12 +15,11 @@ pub use super::records::{
 };
 use crate::event::Event;
 use crate::hit::Hit;
-use crate::read::{read_log, FileControl, ReadOptions};
-use rayon::prelude::*;
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, Ordering};
+use crate::read::ReadOptions;
+use crate::scan::{read_files, FileSink, Progress};
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Most process creations kept per computer.
 pub const MAX_PROCESSES_PER_COMPUTER: usize = 200_000;
@@ -28,6 +27,33 @@ pub const MAX_PROCESSES_PER_COMPUTER: usize = 200_000;
 pub const MAX_DNS_PER_PROCESS: usize = 500;
 /// Most bytes of script text kept in all.
 pub const MAX_SCRIPT_BYTES: usize = 64 * 1024 * 1024;
+/// Most bytes (approximately) of process creations and DNS queries kept in all, whatever the
+/// number of computers and processes.
+pub const MAX_RECORD_BYTES: usize = 512 * 1024 * 1024;
+
+/// The caps of a [`ContextCollector`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ContextLimits {
+    /// Most process creations kept per computer.
+    pub processes_per_computer: usize,
+    /// Most DNS queries kept per process.
+    pub dns_per_process: usize,
+    /// Most bytes of script text kept in all.
+    pub script_bytes: usize,
+    /// Most bytes (approximately) of process creations and DNS queries kept in all.
+    pub record_bytes: usize,
+}
+
+impl Default for ContextLimits {
+    fn default() -> Self {
+        ContextLimits {
+            processes_per_computer: MAX_PROCESSES_PER_COMPUTER,
+            dns_per_process: MAX_DNS_PER_PROCESS,
+            script_bytes: MAX_SCRIPT_BYTES,
+            record_bytes: MAX_RECORD_BYTES,
+        }
+    }
+}
 
 /// The events gathered for the report.
 #[derive(Debug, Default, Clone)]
@@ -45,6 +71,8 @@ pub struct IncidentContext {
 /// What to keep, derived from the hits.
 #[derive(Debug, Default, Clone)]
 pub struct Wanted {
+    /// Process creations of these computers are kept (for lineage).
+    pub lineage: bool,
     /// Computers with hits.
     pub computers: HashSet<String>,
     /// (computer, ProcessGuid) of the processes that fired: their DNS queries are kept.
@@ -64,7 +92,10 @@ fn hit_field<'a>(h: &'a Hit, name: &str) -> Option<&'a str> {
 impl Wanted {
     /// What the hits need.
     pub fn from_hits(hits: &[Hit]) -> Wanted {
-        let mut w = Wanted::default();
+        let mut w = Wanted {
+            lineage: true,
+            ..Wanted::default()
+        };
         for h in hits {
             let computer = h.event.computer.to_string();
             w.computers.insert(computer.clone());
@@ -103,16 +134,36 @@ impl Wanted {
         }
         w
     }
+
+    /// Whether a record of this channel and event id can hold anything wanted: the reader's
+    /// record filter, so that nothing else is ever normalized.
+    pub fn may_want(&self, channel: &str, event_id: u32) -> bool {
+        match event_id {
+            1 | 4688 => self.lineage && is_process_creation(channel, event_id),
+            22 => {
+                (!self.process_guids.is_empty() || !self.process_pids.is_empty())
+                    && is_sysmon(channel, event_id, 22)
+            }
+            4104 => {
+                (!self.script_ids.is_empty() || !self.script_records.is_empty())
+                    && is_script_block(channel, event_id)
+            }
+            _ => false,
+        }
+    }
 }
 
 /// Gathers context events from the scanned logs; fed by the reader's sink from several threads.
 pub struct ContextCollector {
     wanted: Wanted,
+    limits: ContextLimits,
     state: Mutex<Gathered>,
 }
 
 #[derive(Default)]
 struct Gathered {
+    /// Approximate bytes of the process and DNS records kept.
+    record_bytes: usize,
     processes: Vec<ProcessRecord>,
     per_computer: HashMap<Arc<str>, usize>,
     processes_dropped: u64,
@@ -126,18 +177,17 @@ struct Gathered {
     learnt_script_ids: HashSet<(String, String)>,
 }
 
-/// Whether a channel can hold any event the context keeps.
-pub fn relevant_channel(channel: &str) -> bool {
-    channel.eq_ignore_ascii_case(SYSMON_CHANNEL)
-        || channel.eq_ignore_ascii_case("Security")
-        || channel.to_ascii_lowercase().contains("powershell")
-}
-
 impl ContextCollector {
     /// A collector for what `wanted` asks for.
     pub fn new(wanted: Wanted) -> ContextCollector {
+        ContextCollector::with_limits(wanted, ContextLimits::default())
+    }
+
+    /// A collector with other caps than the defaults.
+    pub fn with_limits(wanted: Wanted, limits: ContextLimits) -> ContextCollector {
         ContextCollector {
             wanted,
+            limits,
             state: Mutex::new(Gathered::default()),
         }
     }
@@ -152,7 +202,7 @@ impl ContextCollector {
             if !self.wanted.computers.contains(&*ev.computer) {
                 continue;
             }
-            if let Some(p) = process_record(ev) {
+            if let Some(p) = process_record(ev).filter(|_| self.wanted.lineage) {
                 kept_processes.push(p);
             } else if is_sysmon(&ev.channel, ev.event_id, 22) {
                 if let Some(d) = self.dns_record(ev) {
@@ -182,13 +232,16 @@ impl ContextCollector {
         }
         let mut g = self.state.lock().unwrap_or_else(|e| e.into_inner());
         g.learnt_script_ids.extend(learnt);
+        let limits = self.limits;
         for p in kept_processes {
-            let n = g.per_computer.entry(Arc::clone(&p.computer)).or_default();
-            if *n >= MAX_PROCESSES_PER_COMPUTER {
+            let size = process_bytes(&p);
+            let n = g.per_computer.get(&p.computer).copied().unwrap_or(0);
+            if n >= limits.processes_per_computer || g.record_bytes + size > limits.record_bytes {
                 g.processes_dropped += 1;
                 continue;
             }
-            *n += 1;
+            *g.per_computer.entry(Arc::clone(&p.computer)).or_default() += 1;
+            g.record_bytes += size;
             g.processes.push(p);
         }
         for d in kept_dns {
@@ -199,16 +252,18 @@ impl ContextCollector {
                     .map(str::to_string)
                     .unwrap_or_else(|| format!("pid:{}", d.pid.unwrap_or(0))),
             );
-            let n = g.dns_per_process.entry(key).or_default();
-            if *n >= MAX_DNS_PER_PROCESS {
+            let size = dns_bytes(&d);
+            let n = g.dns_per_process.get(&key).copied().unwrap_or(0);
+            if n >= limits.dns_per_process || g.record_bytes + size > limits.record_bytes {
                 g.dns_dropped += 1;
                 continue;
             }
-            *n += 1;
+            *g.dns_per_process.entry(key).or_default() += 1;
+            g.record_bytes += size;
             g.dns.push(d);
         }
         for f in kept_fragments {
-            if g.script_bytes + f.text.len() > MAX_SCRIPT_BYTES {
+            if g.script_bytes + f.text.len() > limits.script_bytes {
                 g.script_dropped += 1;
                 continue;
             }
@@ -253,9 +308,11 @@ impl ContextCollector {
             .collect()
     }
 
-    /// The gathered context: copies of one record folded, sorted by time.
-    pub fn finish(self) -> IncidentContext {
-        let g = self.state.into_inner().unwrap_or_else(|e| e.into_inner());
+    /// The gathered context: copies of one record folded, sorted by time. What is offered after
+    /// this is gathered anew.
+    pub fn finish(&self) -> IncidentContext {
+        let g = std::mem::take(&mut *self.state.lock().unwrap_or_else(|e| e.into_inner()));
+        let limits = self.limits;
         let mut ctx = IncidentContext {
             processes: g.processes,
             dns: g.dns,
@@ -265,25 +322,51 @@ impl ContextCollector {
         fold_copies(&mut ctx);
         if g.processes_dropped > 0 {
             ctx.notes.push(format!(
-                "{} process creations not kept (more than {MAX_PROCESSES_PER_COMPUTER} on one computer): lineage may be incomplete",
-                g.processes_dropped
+                "{} process creations not kept (more than {} on one computer, or over {} MiB of context records): lineage may be incomplete",
+                g.processes_dropped,
+                limits.processes_per_computer,
+                limits.record_bytes / (1024 * 1024)
             ));
         }
         if g.dns_dropped > 0 {
             ctx.notes.push(format!(
-                "{} DNS queries not kept (more than {MAX_DNS_PER_PROCESS} for one process)",
-                g.dns_dropped
+                "{} DNS queries not kept (more than {} for one process, or over {} MiB of context records)",
+                g.dns_dropped,
+                limits.dns_per_process,
+                limits.record_bytes / (1024 * 1024)
             ));
         }
         if g.script_dropped > 0 {
             ctx.notes.push(format!(
                 "{} script block fragments not kept (over {} MiB of script text)",
                 g.script_dropped,
-                MAX_SCRIPT_BYTES / (1024 * 1024)
+                limits.script_bytes / (1024 * 1024)
             ));
         }
         ctx
     }
+}
+
+/// Approximate memory held by a kept process creation.
+fn process_bytes(p: &ProcessRecord) -> usize {
+    std::mem::size_of::<ProcessRecord>()
+        + p.guid.as_deref().map_or(0, str::len)
+        + p.parent_guid.as_deref().map_or(0, str::len)
+        + p.image.len()
+        + p.command_line.len()
+        + p.parent_image.len()
+        + p.parent_command_line.len()
+        + p.user.len()
+}
+
+/// Approximate memory held by a kept DNS query.
+fn dns_bytes(d: &DnsRecord) -> usize {
+    std::mem::size_of::<DnsRecord>()
+        + d.guid.as_deref().map_or(0, str::len)
+        + d.image.len()
+        + d.query.len()
+        + d.results.len()
+        + d.status.len()
 }
 
 /// Fold copies of one record (the same log collected twice, VSS copies) and sort by time.
@@ -325,17 +408,18 @@ fn fold_copies(ctx: &mut IncidentContext) {
     });
 }
 
-/// Read the scanned logs again and gather the context for `hits`. Files whose first events are
-/// all of one channel that holds nothing the report needs are abandoned after their first
-/// chunks, and a file that makes no progress for [`FILE_TIMEOUT`] is abandoned. A second pass
-/// runs only when some 4104 hit did not carry its ScriptBlockId. Pass only logs the scan could
-/// read (see [`super::gather`]).
+/// Read the scanned logs again and gather the context for `hits`. Only Sysmon 1 and 22,
+/// Security 4688 and PowerShell 4104 records are normalized (the reader's record filter skips
+/// the rest), each file is read under the scan's isolation ([`crate::scan::read_files`]: a panic
+/// costs that file only, and a file that makes no progress for [`FILE_TIMEOUT`] is abandoned). A
+/// second pass, over 4104 records only, runs when some 4104 hit did not carry its ScriptBlockId.
+/// Pass only logs the scan could read (see [`super::gather`]).
 pub fn gather(logs: &[crate::discover::LogFile], hits: &[Hit]) -> IncidentContext {
     let wanted = Wanted::from_hits(hits);
     if wanted.computers.is_empty() {
         return IncidentContext::default();
     }
-    let collector = ContextCollector::new(wanted.clone());
+    let collector = Arc::new(ContextCollector::new(wanted));
     read_all(logs, &collector);
     let learnt = collector.new_script_ids();
     let mut ctx = collector.finish();
@@ -345,7 +429,7 @@ pub fn gather(logs: &[crate::discover::LogFile], hits: &[Hit]) -> IncidentContex
             script_ids: learnt,
             ..Wanted::default()
         };
-        let collector = ContextCollector::new(second);
+        let collector = Arc::new(ContextCollector::new(second));
         read_all(logs, &collector);
         let more = collector.finish();
         ctx.fragments.extend(more.fragments);
@@ -357,52 +441,24 @@ pub fn gather(logs: &[crate::discover::LogFile], hits: &[Hit]) -> IncidentContex
 /// A file that makes no progress for this long is abandoned by the context pass.
 pub const FILE_TIMEOUT: Duration = Duration::from_secs(120);
 
-fn read_all(logs: &[crate::discover::LogFile], collector: &ContextCollector) {
-    let options = ReadOptions::default();
-    let controls: Vec<FileControl> = logs.iter().map(|_| FileControl::default()).collect();
-    let active: Vec<AtomicBool> = logs.iter().map(|_| AtomicBool::new(false)).collect();
-    let done = AtomicBool::new(false);
-    std::thread::scope(|scope| {
-        scope.spawn(|| watch(&controls, &active, &done, FILE_TIMEOUT));
-        let work: Vec<_> = logs.iter().zip(&controls).zip(&active).collect();
-        work.par_iter().for_each(|((log, control), active)| {
-            active.store(true, Ordering::Relaxed);
-            let decided = AtomicBool::new(false);
-            let sink = |events: Vec<Event>| {
-                if !decided.swap(true, Ordering::Relaxed) {
-                    let channels: BTreeMap<&str, ()> =
-                        events.iter().map(|e| (&*e.channel, ())).collect();
-                    if channels.len() == 1 && !channels.keys().any(|c| relevant_channel(c)) {
-                        control.cancel.store(true, Ordering::Relaxed);
-                        return;
-                    }
-                }
-                collector.offer(&events);
-            };
-            let _ = read_log(log, &options, control, &sink);
-            active.store(false, Ordering::Relaxed);
-        });
-        done.store(true, Ordering::Relaxed);
+/// Offer every wanted record of `logs` to `collector`.
+fn read_all(logs: &[crate::discover::LogFile], collector: &Arc<ContextCollector>) {
+    let filter_from = Arc::clone(collector);
+    let options = ReadOptions {
+        filter: Some(Arc::new(move |channel: &str, event_id: u32| {
+            filter_from.wanted.may_want(channel, event_id)
+        })),
+        ..ReadOptions::default()
+    };
+    let sink_to = Arc::clone(collector);
+    let sink: Arc<FileSink> = Arc::new(move |_file: usize, events: Vec<Event>| {
+        sink_to.offer(&events);
     });
-}
-
-/// Cancel any file being read that makes no progress for `timeout`, until `done`.
-fn watch(controls: &[FileControl], active: &[AtomicBool], done: &AtomicBool, timeout: Duration) {
-    let tick = Duration::from_millis(200).min(timeout);
-    let mut last: Vec<(u64, Instant)> = controls
-        .iter()
-        .map(|c| (c.progress.load(Ordering::Relaxed), Instant::now()))
-        .collect();
-    while !done.load(Ordering::Relaxed) {
-        std::thread::sleep(tick);
-        let now = Instant::now();
-        for ((c, (seen, since)), active) in controls.iter().zip(last.iter_mut()).zip(active) {
-            let p = c.progress.load(Ordering::Relaxed);
-            if p != *seen || !active.load(Ordering::Relaxed) {
-                (*seen, *since) = (p, now);
-            } else if now.duration_since(*since) >= timeout {
-                c.cancel.store(true, Ordering::Relaxed);
-            }
-        }
-    }
+    read_files(
+        logs,
+        &options,
+        FILE_TIMEOUT,
+        &Arc::new(Progress::default()),
+        sink,
+    );
 }

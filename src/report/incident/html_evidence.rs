@@ -6,6 +6,7 @@ use super::html::{e, rules_fired};
 use super::lineage::{Lineage, ProcessNode};
 use super::model::Report;
 use super::scripts::Script;
+use crate::report::damaged::{damaged_row, COUNT_COLUMNS};
 use crate::report::utc;
 use std::fmt::Write as _;
 
@@ -222,25 +223,21 @@ pub(super) fn files(s: &mut String, r: &Report<'_>) {
         o.paths_missing
     );
     if !r.damaged.is_empty() {
-        s.push_str("<h3>Damaged event logs</h3><table id=\"damaged\"><tr><th>file</th><th class=\"num\">chunks ok</th><th class=\"num\">damaged</th><th class=\"num\">unreadable</th><th class=\"num\">zeroed</th><th class=\"num\">truncated</th><th class=\"num\">records read</th><th class=\"num\">records failed</th><th>first errors</th></tr>");
+        s.push_str("<h3>Damaged event logs</h3><table id=\"damaged\"><tr><th>file</th>");
+        for name in COUNT_COLUMNS {
+            let _ = write!(s, "<th class=\"num\">{name}</th>");
+        }
+        s.push_str("<th>problems</th></tr>");
         for f in &r.damaged {
-            let c = f.chunk_counts();
-            let mut errs: Vec<String> = f.errors.iter().take(3).cloned().collect();
-            if let Some(fatal) = &f.fatal {
-                errs.insert(0, fatal.clone());
+            let row = damaged_row(f);
+            let _ = write!(s, "<tr><td class=\"mono\">{}</td>", e(&row.path));
+            for n in row.counts {
+                let _ = write!(s, "<td class=\"num\">{n}</td>");
             }
             let _ = write!(
                 s,
-                "<tr><td class=\"mono\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"meta\">{}</td></tr>",
-                e(&f.path.to_string_lossy()),
-                c.ok,
-                c.damaged,
-                c.unreadable,
-                c.zeroed,
-                c.truncated,
-                f.records_read,
-                f.records_failed,
-                e(&errs.join("; "))
+                "<td class=\"meta\">{}</td></tr>",
+                e(&row.problems.join("; "))
             );
         }
         s.push_str("</table>");

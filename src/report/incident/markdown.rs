@@ -4,6 +4,7 @@
 
 use super::lineage::{Lineage, ProcessNode};
 use super::model::{Report, LEVELS_DESC};
+use crate::report::damaged::{damaged_row, COUNT_COLUMNS};
 use crate::report::utc;
 use crate::util::sanitize::{for_markdown as md, markdown_code_block, truncate_chars};
 use std::fmt::Write as _;
@@ -290,19 +291,19 @@ fn files(s: &mut String, r: &Report<'_>) {
     }
     let _ = writeln!(
         s,
-        "## Damaged event logs\n\n| file | chunks ok | damaged | unreadable | records read | records failed |\n| --- | ---: | ---: | ---: | ---: | ---: |"
+        "## Damaged event logs\n\n| file | {} | problems |\n| --- |{} --- |",
+        COUNT_COLUMNS.join(" | "),
+        " ---: |".repeat(COUNT_COLUMNS.len())
     );
     for f in &r.damaged {
-        let c = f.chunk_counts();
+        let row = damaged_row(f);
+        let counts: Vec<String> = row.counts.iter().map(u64::to_string).collect();
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} | {} |",
-            md(&f.path.to_string_lossy()),
-            c.ok,
-            c.damaged,
-            c.unreadable,
-            f.records_read,
-            f.records_failed
+            "| {} | {} | {} |",
+            md(&row.path),
+            counts.join(" | "),
+            md(&row.problems.join("; "))
         );
     }
     s.push('\n');

@@ -46,13 +46,22 @@ impl ReportKind {
 }
 
 /// Gather the context events for the report from the scanned logs, leaving out the files the
-/// scan's watchdog had to stop (they would only stall this pass too).
+/// scan's watchdog had to stop (they would only stall this pass too) and the files the scan
+/// could not read at all (a reader that panicked, a file that could not be opened).
 pub fn gather(ctx: &ReportContext<'_>) -> IncidentContext {
-    let stalled: std::collections::HashSet<&Path> = ctx
+    let (mut stopped, mut failed) = (0usize, 0usize);
+    let left_out: std::collections::HashSet<&Path> = ctx
         .result
         .files
         .iter()
-        .filter(|f| f.timed_out)
+        .filter(|f| {
+            if f.timed_out {
+                stopped += 1;
+            } else if f.fatal.is_some() {
+                failed += 1;
+            }
+            f.timed_out || f.fatal.is_some()
+        })
         .map(|f| f.path.as_path())
         .collect();
     let logs: Vec<crate::discover::LogFile> = ctx
@@ -60,14 +69,18 @@ pub fn gather(ctx: &ReportContext<'_>) -> IncidentContext {
         .discovery
         .logs
         .iter()
-        .filter(|l| !stalled.contains(l.path.as_path()))
+        .filter(|l| !left_out.contains(l.path.as_path()))
         .cloned()
         .collect();
     let mut gathered = context::gather(&logs, ctx.hits);
-    if !stalled.is_empty() {
+    if stopped > 0 {
         gathered.notes.push(format!(
-            "{} event logs the scan had to stop were not read for context",
-            stalled.len()
+            "{stopped} event logs the scan had to stop were not read for context"
+        ));
+    }
+    if failed > 0 {
+        gathered.notes.push(format!(
+            "{failed} event logs the scan could not read were not read for context"
         ));
     }
     gathered

@@ -17,24 +17,6 @@ pub const MAX_LINEAGES: usize = 300;
 /// Most scripts in a report.
 pub const MAX_SCRIPTS: usize = 200;
 
-/// The ATT&CK enterprise tactics in kill-chain order.
-pub const TACTIC_ORDER: [&str; 14] = [
-    "reconnaissance",
-    "resource-development",
-    "initial-access",
-    "execution",
-    "persistence",
-    "privilege-escalation",
-    "defense-evasion",
-    "credential-access",
-    "discovery",
-    "lateral-movement",
-    "collection",
-    "command-and-control",
-    "exfiltration",
-    "impact",
-];
-
 /// Levels from most to least severe.
 pub const LEVELS_DESC: [Level; 5] = [
     Level::Critical,
@@ -221,10 +203,7 @@ fn overview(ctx: &ReportContext<'_>) -> Overview {
     hosts.sort_by(|a, b| b.hits.cmp(&a.hits).then_with(|| a.name.cmp(&b.name)));
     o.hosts = hosts;
     let rank = |t: &str| {
-        TACTIC_ORDER
-            .iter()
-            .position(|x| *x == t)
-            .unwrap_or(if t == "(none)" { 99 } else { 50 })
+        crate::rules::attack::tactic_rank(t).unwrap_or(if t == "(none)" { 99 } else { 50 })
     };
     let mut tactics: Vec<(String, u64)> = tactics.into_iter().collect();
     tactics.sort_by(|a, b| rank(&a.0).cmp(&rank(&b.0)).then_with(|| a.0.cmp(&b.0)));

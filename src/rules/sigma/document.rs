@@ -121,26 +121,6 @@ fn strings(v: Option<&Yaml>) -> Vec<String> {
     }
 }
 
-/// ATT&CK tactics by their tag names.
-const TACTICS: &[&str] = &[
-    "reconnaissance",
-    "resource-development",
-    "initial-access",
-    "execution",
-    "persistence",
-    "privilege-escalation",
-    "defense-evasion",
-    "stealth",
-    "defense-impairment",
-    "credential-access",
-    "discovery",
-    "lateral-movement",
-    "collection",
-    "command-and-control",
-    "exfiltration",
-    "impact",
-];
-
 /// Technique ids (`T1059.001`) and tactic names (`command-and-control`) from `attack.*` tags.
 pub fn attack(tags: &[String]) -> (Vec<String>, Vec<String>) {
     let mut techniques = Vec::new();
@@ -158,7 +138,7 @@ pub fn attack(tags: &[String]) -> (Vec<String>, Vec<String>) {
             continue;
         }
         let name = rest.replace('_', "-");
-        if TACTICS.contains(&name.as_str()) && !tactics.contains(&name) {
+        if crate::rules::attack::tactic_rank(&name).is_some() && !tactics.contains(&name) {
             tactics.push(name);
         }
     }
