@@ -68,6 +68,8 @@ pub(crate) struct ChunkReader<'a> {
     instances: Vec<Instance>,
     scratch: String,
     shared: SharedText,
+    /// The empty text, shared by the events' unset System strings.
+    empty: Arc<str>,
 }
 
 impl<'a> ChunkReader<'a> {
@@ -80,6 +82,7 @@ impl<'a> ChunkReader<'a> {
             instances: Vec::new(),
             scratch: String::with_capacity(256),
             shared: SharedText::default(),
+            empty: Arc::from(""),
         }
     }
 
@@ -127,11 +130,11 @@ impl<'a> ChunkReader<'a> {
             record_id: header.id,
             time: header.time,
             header_time: header.time,
-            provider: "".into(),
-            channel: "".into(),
+            provider: Arc::clone(&self.empty),
+            channel: Arc::clone(&self.empty),
             event_id: 0,
-            computer: "".into(),
-            user_id: "".into(),
+            computer: Arc::clone(&self.empty),
+            user_id: Arc::clone(&self.empty),
             level: 0,
             recovered: header.recovered,
             data: Vec::with_capacity(usize::from(data_size)),
