@@ -242,7 +242,7 @@ fn write_hex(out: &mut String, mut n: u64) {
             break;
         }
     }
-    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
+    push_ascii(out, &buf[i..]);
 }
 
 /// A number in decimal, without going through `fmt`.
@@ -257,7 +257,7 @@ pub(crate) fn write_decimal(out: &mut String, mut n: u64) {
             break;
         }
     }
-    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
+    push_ascii(out, &buf[i..]);
 }
 
 /// UTF-16LE to UTF-8 as the XML path yields it, up to the first NUL unit (the crate cuts
@@ -327,9 +327,15 @@ fn write_guid(out: &mut String, b: &[u8]) {
     push_ascii(out, &buf);
 }
 
-/// Append bytes known to be ASCII.
+/// Append bytes known to be ASCII (short runs byte by byte, long ones validated at once).
 fn push_ascii(out: &mut String, ascii: &[u8]) {
-    out.push_str(std::str::from_utf8(ascii).unwrap_or_default());
+    if ascii.len() <= 24 {
+        for &b in ascii {
+            out.push(char::from(b));
+        }
+    } else {
+        out.push_str(std::str::from_utf8(ascii).unwrap_or_default());
+    }
 }
 
 fn write_sid(out: &mut String, b: &[u8]) {
