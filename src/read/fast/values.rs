@@ -327,15 +327,9 @@ fn write_guid(out: &mut String, b: &[u8]) {
     push_ascii(out, &buf);
 }
 
-/// Append bytes known to be ASCII (short runs byte by byte, long ones validated at once).
+/// Append bytes known to be ASCII.
 fn push_ascii(out: &mut String, ascii: &[u8]) {
-    if ascii.len() <= 24 {
-        for &b in ascii {
-            out.push(char::from(b));
-        }
-    } else {
-        out.push_str(std::str::from_utf8(ascii).unwrap_or_default());
-    }
+    out.push_str(std::str::from_utf8(ascii).unwrap_or_default());
 }
 
 fn write_sid(out: &mut String, b: &[u8]) {
