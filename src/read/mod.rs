@@ -2,8 +2,8 @@
 //!
 //! The reader does its own chunk walk instead of the `evtx` crate's record iterator so that it
 //! can say, for every 64 KiB chunk, whether it was read intact, read with errors, unreadable,
-//! empty or cut off, and so that chunks of one file can be parsed in parallel (rayon) in bounded
-//! batches. Each readable record is read by the fast path ([`fast`]: straight from its BinXML)
+//! empty or cut off, and so that chunks of one file can be parsed in parallel: the rayon workers
+//! take the file's next chunk as they free up (so one buffer per worker is in flight). Each readable record is read by the fast path ([`fast`]: straight from its BinXML)
 //! or, when that cannot, rendered to XML by the `evtx` crate and normalized
 //! ([`crate::event::normalize_xml`]); the events of a chunk go to the caller's sink together,
 //! then are dropped: nothing holds all records of a file.
@@ -22,7 +22,7 @@ use evtx::ParserSettings;
 use rayon::prelude::*;
 use std::io::{Read, Seek, SeekFrom};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// Size of the EVTX file header block.
 pub const FILE_HEADER_SIZE: u64 = 4096;
@@ -36,7 +36,7 @@ pub const MAX_ERRORS_KEPT: usize = 20;
 pub struct ReadOptions {
     /// Also carve records from chunk slack space.
     pub recover: bool,
-    /// How many chunks of one file are parsed in parallel at most.
+    /// How many chunk buffers a thread keeps for the next chunks and files.
     pub chunk_batch: usize,
     /// Read records straight from their BinXML ([`fast`]); when false, or for a record the
     /// fast path does not understand, render it to XML with the evtx crate and normalize that.
@@ -149,42 +149,34 @@ pub fn read_log(
         recover: options.recover,
         filter: options.filter.as_deref(),
     };
-    let batch = options.chunk_batch.max(1) as u64;
-    let mut states: Vec<(u64, ChunkOutcome)> = Vec::new();
-    // Chunk buffers, reused from batch to batch and file to file.
-    let mut pool: Vec<Vec<u8>> = BUFFERS.with(|b| std::mem::take(&mut *b.borrow_mut()));
-    // The next batch is read while the current one is parsed.
-    let first = 0..batch.min(whole_chunks);
-    let mut next = first.end;
-    let (mut raw, side) = read_batch(&mut file, &mut pool, first, control);
-    states.extend(side);
-    while (!raw.is_empty() || next < whole_chunks) && !control.cancelled() {
-        let upcoming = next..(next + batch).min(whole_chunks);
-        next = upcoming.end;
-        let current = std::mem::take(&mut raw);
-        let (outcomes, (upcoming, side)) = rayon::join(
-            || {
-                current
-                    .into_par_iter()
-                    .map(|(n, buf)| {
-                        let (outcome, buf) = read_chunk(n, buf, &cx);
-                        (n, outcome, buf)
-                    })
-                    .collect::<Vec<_>>()
-            },
-            || read_batch(&mut file, &mut pool, upcoming, control),
-        );
-        states.extend(side);
-        raw = upcoming;
-        for (n, outcome, buf) in outcomes {
-            states.push((n, outcome));
+    // Chunk buffers, reused from chunk to chunk and file to file.
+    let pool = Mutex::new(BUFFERS.with(|b| std::mem::take(&mut *b.borrow_mut())));
+    let known = Mutex::new(Vec::new());
+    // Workers take the next chunk as they free up (no batch to wait for): the reading itself
+    // is serialized by the bridge, the parsing runs on every thread.
+    let source = ChunkSource {
+        file,
+        next: 0,
+        end: whole_chunks,
+        pool: &pool,
+        known: &known,
+        control,
+    };
+    let parsed: Vec<(u64, ChunkOutcome)> = source
+        .par_bridge()
+        .map(|(n, buf)| {
+            let (outcome, buf) = read_chunk(n, buf, &cx);
             if let Some(mut buf) = buf {
                 buf.resize(CHUNK_SIZE as usize, 0);
-                pool.push(buf);
+                lock(&pool).push(buf);
             }
-        }
-    }
-    pool.truncate(3 * batch as usize);
+            (n, outcome)
+        })
+        .collect();
+    let mut states = known.into_inner().unwrap_or_else(|e| e.into_inner());
+    states.extend(parsed);
+    let mut pool = pool.into_inner().unwrap_or_else(|e| e.into_inner());
+    pool.truncate(options.chunk_batch.max(1));
     BUFFERS.with(|b| *b.borrow_mut() = pool);
     if control.cancelled() {
         report.timed_out = true;
@@ -220,39 +212,48 @@ pub fn read_log(
     report
 }
 
-/// A chunk read and not yet parsed: its number and bytes.
-type RawChunk = (u64, Vec<u8>);
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
 
-/// Read chunks `range` of the file: the chunks to parse, and the outcomes already known (read
-/// errors, free chunks).
-fn read_batch(
-    file: &mut std::fs::File,
-    pool: &mut Vec<Vec<u8>>,
-    range: std::ops::Range<u64>,
-    control: &FileControl,
-) -> (Vec<RawChunk>, Vec<(u64, ChunkOutcome)>) {
-    let mut raw = Vec::with_capacity(range.clone().count());
-    let mut known = Vec::new();
-    for n in range {
-        let mut buf = pool.pop().unwrap_or_else(|| vec![0u8; CHUNK_SIZE as usize]);
-        let offset = FILE_HEADER_SIZE + n * CHUNK_SIZE;
-        let ok =
-            file.seek(SeekFrom::Start(offset)).is_ok() && read_up_to(file, &mut buf) == buf.len();
-        if !ok {
-            known.push((
-                n,
-                ChunkOutcome::unreadable(format!("chunk {n}: read error")),
-            ));
-        } else if is_zeroed(&buf) {
-            // Free space: no need to hand it to a worker.
-            control.tick();
-            known.push((n, ChunkOutcome::empty()));
-            pool.push(buf);
-        } else {
-            raw.push((n, buf));
+/// The chunks of a file in order, read on demand: those to parse, while the outcomes already
+/// known (read errors, free chunks) are set aside.
+struct ChunkSource<'a> {
+    file: std::fs::File,
+    next: u64,
+    end: u64,
+    pool: &'a Mutex<Vec<Vec<u8>>>,
+    known: &'a Mutex<Vec<(u64, ChunkOutcome)>>,
+    control: &'a FileControl,
+}
+
+impl Iterator for ChunkSource<'_> {
+    type Item = (u64, Vec<u8>);
+
+    fn next(&mut self) -> Option<(u64, Vec<u8>)> {
+        while self.next < self.end && !self.control.cancelled() {
+            let n = self.next;
+            self.next += 1;
+            let mut buf = lock(self.pool)
+                .pop()
+                .unwrap_or_else(|| vec![0u8; CHUNK_SIZE as usize]);
+            let offset = FILE_HEADER_SIZE + n * CHUNK_SIZE;
+            let ok = self.file.seek(SeekFrom::Start(offset)).is_ok()
+                && read_up_to(&mut self.file, &mut buf) == buf.len();
+            if !ok {
+                let outcome = ChunkOutcome::unreadable(format!("chunk {n}: read error"));
+                lock(self.known).push((n, outcome));
+            } else if is_zeroed(&buf) {
+                // Free space: no need to hand it to a worker.
+                self.control.tick();
+                lock(self.known).push((n, ChunkOutcome::empty()));
+                lock(self.pool).push(buf);
+            } else {
+                return Some((n, buf));
+            }
         }
+        None
     }
-    (raw, known)
 }
 
 thread_local! {

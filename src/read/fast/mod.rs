@@ -21,7 +21,6 @@ pub(crate) use walk::{string_table_readable, walk_records, RawRecord};
 use crate::event::{Event, Source};
 use build::{Builder, Instance, SharedText};
 use jiff::Timestamp;
-use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::Arc;
 use template::Template;
@@ -63,11 +62,15 @@ pub(crate) struct Header {
 /// Reads the records of one chunk; keeps the chunk's parsed templates.
 pub(crate) struct ChunkReader<'a> {
     data: &'a [u8],
-    templates: HashMap<u32, Option<Rc<Template>>>,
+    /// The chunk's templates met so far, by definition offset (a few dozen: a list is quicker
+    /// than hashing).
+    templates: Vec<(u32, Option<Rc<Template>>)>,
     values: Vec<Value<'a>>,
     instances: Vec<Instance>,
     scratch: String,
     shared: SharedText,
+    /// The empty text, shared by the events' unset System strings.
+    empty: Arc<str>,
 }
 
 impl<'a> ChunkReader<'a> {
@@ -75,11 +78,12 @@ impl<'a> ChunkReader<'a> {
     pub fn new(data: &'a [u8]) -> ChunkReader<'a> {
         ChunkReader {
             data,
-            templates: HashMap::new(),
+            templates: Vec::new(),
             values: Vec::new(),
             instances: Vec::new(),
             scratch: String::with_capacity(256),
             shared: SharedText::default(),
+            empty: Arc::from(""),
         }
     }
 
@@ -127,11 +131,11 @@ impl<'a> ChunkReader<'a> {
             record_id: header.id,
             time: header.time,
             header_time: header.time,
-            provider: "".into(),
-            channel: "".into(),
+            provider: Arc::clone(&self.empty),
+            channel: Arc::clone(&self.empty),
             event_id: 0,
-            computer: "".into(),
-            user_id: "".into(),
+            computer: Arc::clone(&self.empty),
+            user_id: Arc::clone(&self.empty),
             level: 0,
             recovered: header.recovered,
             data: Vec::with_capacity(usize::from(data_size)),
@@ -220,11 +224,11 @@ impl<'a> ChunkReader<'a> {
 
     /// The parsed template at `offset`, parsing it on first use; `None` when refused.
     fn template(&mut self, offset: u32) -> Option<Rc<Template>> {
-        if let Some(t) = self.templates.get(&offset) {
+        if let Some((_, t)) = self.templates.iter().find(|(o, _)| *o == offset) {
             return t.clone();
         }
         let parsed = cache::template_at(self.data, offset as usize);
-        self.templates.insert(offset, parsed.clone());
+        self.templates.push((offset, parsed.clone()));
         parsed
     }
 }

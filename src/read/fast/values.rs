@@ -240,7 +240,7 @@ fn write_hex(out: &mut String, mut n: u64) {
             break;
         }
     }
-    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
+    push_ascii(out, &buf[i..]);
 }
 
 /// A number in decimal, without going through `fmt`.
@@ -255,7 +255,7 @@ pub(crate) fn write_decimal(out: &mut String, mut n: u64) {
             break;
         }
     }
-    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
+    push_ascii(out, &buf[i..]);
 }
 
 /// UTF-16LE to UTF-8 as the XML path yields it, up to the first NUL unit (the crate cuts
