@@ -42,9 +42,30 @@ fn canonical(h: &Hit) -> String {
         h.event.time,
         h.event.channel,
         h.event.event_id,
-        h.fields,
+        as_xml_renders(&h.fields),
         aggregate
     )
+}
+
+/// Field values as the reference (XML) path can give them: the evtx crate's XML renderer writes
+/// C0 control characters other than tab, CR and LF as `_`, which the fast path keeps.
+fn as_xml_renders(fields: &[(String, String)]) -> Vec<(String, String)> {
+    fields
+        .iter()
+        .map(|(k, v)| {
+            let v = v
+                .chars()
+                .map(|c| {
+                    if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') {
+                        '_'
+                    } else {
+                        c
+                    }
+                })
+                .collect();
+            (k.clone(), v)
+        })
+        .collect()
 }
 
 /// The hits of a scan, canonical and sorted: with `fast`, the fast path reader and the dispatch

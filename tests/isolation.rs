@@ -262,7 +262,9 @@ fn dump_survives_a_reader_that_panics() {
             creation("WKS01", "{good2}", "{p0}", 3),
         ],
     );
-    let out_file: PathBuf = dir.path().join("out.jsonl");
+    // Outputs never go into the evidence folder (it would be refused).
+    let out_dir = tempfile::tempdir().unwrap();
+    let out_file: PathBuf = out_dir.path().join("out.jsonl");
     let out = run_binary(
         &[
             OsStr::new("dump"),

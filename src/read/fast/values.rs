@@ -514,13 +514,13 @@ mod tests {
     }
 
     #[test]
-    fn utf16_maps_what_xml_cannot_hold_to_underscores() {
+    fn utf16_keeps_controls_and_maps_broken_units_to_underscores() {
         let mut b = utf16("a\u{1}b\tc é 😀");
         b.extend_from_slice(&0xd800u16.to_le_bytes());
         b.extend_from_slice(&utf16("z\u{fffe}"));
         let mut s = String::new();
         write_utf16(&mut s, &b);
-        assert_eq!(s, "a_b\tc é 😀_z_");
+        assert_eq!(s, "a\u{1}b\tc é 😀_z_");
         let long = "C:\\Windows\\System32\\".repeat(9) + "é";
         let mut s = String::new();
         write_utf16(&mut s, &utf16(&long));
