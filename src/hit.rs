@@ -11,7 +11,7 @@ use jiff::Timestamp;
 use std::sync::Arc;
 
 /// The output schema version (see `docs/OUTPUT.md`).
-pub const SCHEMA_VERSION: &str = "1.0";
+pub const SCHEMA_VERSION: &str = "1.1";
 
 /// Identity of one record: where it was read and its System values.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -58,8 +58,11 @@ pub struct Aggregate {
     pub last_time: Option<Timestamp>,
     /// The group-by fields and their values.
     pub by: Vec<(String, String)>,
-    /// Every record that contributed.
+    /// The contributing records, in time order; at most
+    /// [`MAX_RECORDS`](crate::collect::hits::MAX_RECORDS) once collected.
     pub records: Vec<EventRef>,
+    /// Contributing records left out of `records` (counted in `count`, not listed).
+    pub records_omitted: u64,
 }
 
 /// A rule firing.
