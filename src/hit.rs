@@ -58,8 +58,11 @@ pub struct Aggregate {
     pub last_time: Option<Timestamp>,
     /// The group-by fields and their values.
     pub by: Vec<(String, String)>,
-    /// Every record that contributed.
+    /// The contributing records, in time order; at most
+    /// [`MAX_RECORDS`](crate::collect::hits::MAX_RECORDS) once collected.
     pub records: Vec<EventRef>,
+    /// Contributing records left out of `records` (counted in `count`, not listed).
+    pub records_omitted: u64,
 }
 
 /// A rule firing.

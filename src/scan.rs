@@ -2,8 +2,9 @@
 //!
 //! Files are read in parallel on the rayon pool (and the chunks of a file in parallel within it).
 //! Each chunk's events go through dispatch to the rules that can match them; matches are
-//! gathered per rule, and when every file is done each rule's `finish` turns its matches into
-//! hits. A watchdog thread watches every file being read: a file that makes no progress for
+//! gathered per rule (one per record: copies of a log are folded, see [`crate::collect`]), and
+//! when every file is done each rule's `finish` turns its matches into hits, folded across copies
+//! as they are produced. A watchdog thread watches every file being read: a file that makes no progress for
 //! `file_timeout` is cancelled, and if its thread does not come back the scan finishes without
 //! it, reporting the file as timed out. A panic while reading one file (a parser bug on hostile
 //! bytes) is caught and reported for that file; the others are still scanned.
@@ -104,7 +105,7 @@ pub struct ScanResult {
     pub discovery: Discovery,
     /// Coverage per file, in discovery order.
     pub files: Vec<FileReport>,
-    /// Every hit, unsorted.
+    /// Every distinct hit (copies of a log folded into `also_in`), unsorted.
     pub hits: Vec<Hit>,
     /// Time per file in milliseconds (with `timing`).
     pub file_millis: Vec<u64>,
@@ -156,7 +157,8 @@ pub fn scan(
     let n_rules = dispatcher.rules().len();
     let shared = Arc::new(Shared {
         window: options.window,
-        matches: crate::collect::MatchStore::new(n_rules, crate::collect::DEFAULT_BUDGET),
+        matches: crate::collect::MatchStore::new(n_rules, crate::collect::DEFAULT_BUDGET)
+            .with_state_only(dispatcher.rules().iter().map(|r| r.aggregates()).collect()),
         timing: options.timing.then(|| {
             (0..n_rules)
                 .map(|_| (AtomicU64::new(0), AtomicU64::new(0)))
@@ -190,16 +192,21 @@ pub fn scan(
     } else {
         vec![0; files.len()]
     };
-    let mut hits = Vec::new();
+    let mut hits = crate::collect::hits::HitSet::new();
     let rules = dispatcher.rules();
-    shared.matches.drain(|i, matches| {
+    shared.matches.drain(|i, folded| {
         if let Some(rule) = rules.get(i) {
-            if matches.is_empty() && !rule.aggregates() {
+            if folded.is_empty() && !rule.aggregates() {
                 return;
             }
-            hits.extend(rule.finish(matches));
+            let (matches, copies) = crate::collect::hits::Copies::split(folded);
+            for mut hit in rule.finish(matches) {
+                copies.attach(&mut hit);
+                hits.insert(hit);
+            }
         }
     });
+    let hits = hits.into_hits();
     let rule_timings = shared
         .timing
         .as_ref()

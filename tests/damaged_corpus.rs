@@ -42,6 +42,9 @@ const BATCH_LIMIT: Duration = Duration::from_secs(600);
 struct ReadOutcome {
     report: FileReport,
     ids: Vec<u64>,
+    /// Distinct record identities read (computer, channel, record id, `TimeCreated`): what the
+    /// scan reports once however many times a record occurs.
+    distinct: usize,
 }
 
 /// Read a file; `recover` also carves records from slack space (the evtx crate's other path).
@@ -52,9 +55,16 @@ fn read_ids(path: &Path, recover: bool) -> ReadOutcome {
         size,
     };
     let ids = Mutex::new(Vec::new());
+    let keys = Mutex::new(std::collections::HashSet::new());
     let sink = |events: Vec<Event>| {
         let mut ids = ids.lock().unwrap_or_else(|e| e.into_inner());
         ids.extend(events.iter().map(|e| e.record_id));
+        let mut keys = keys.lock().unwrap_or_else(|e| e.into_inner());
+        keys.extend(
+            events
+                .iter()
+                .map(|e| (e.computer.clone(), e.channel.clone(), e.record_id, e.time)),
+        );
     };
     let report = read_log(
         &log,
@@ -66,7 +76,12 @@ fn read_ids(path: &Path, recover: bool) -> ReadOutcome {
         &sink,
     );
     let ids = ids.into_inner().unwrap_or_else(|e| e.into_inner());
-    ReadOutcome { report, ids }
+    let distinct = keys.into_inner().unwrap_or_else(|e| e.into_inner()).len();
+    ReadOutcome {
+        report,
+        ids,
+        distinct,
+    }
 }
 
 /// Per chunk of an original file, the record ids the reader gets from that chunk alone (read as a
@@ -273,6 +288,8 @@ fn check_batch(
                 .collect::<Vec<_>>()
         },
     );
+    // Per file read with the scan's options: its distinct records.
+    let mut distinct: HashMap<PathBuf, usize> = HashMap::new();
     for ((path, expect, reference, read), p) in outcomes.into_iter().zip(planned) {
         figures.files += 1;
         *figures
@@ -291,6 +308,9 @@ fn check_batch(
                 continue;
             }
         };
+        if p.index % 2 == 0 {
+            distinct.insert(path.clone(), read.distinct);
+        }
         if read.report.is_damaged() {
             figures.damaged_files_flagged += 1;
         } else {
@@ -380,15 +400,17 @@ fn check_batch(
             result.discovery.skipped
         ));
     }
+    // Copies of a record (the batch holds many variants of one log) are one hit whose other
+    // files are in `also_in`: count the hit for each of its files.
     let mut hits_per_file: HashMap<PathBuf, u64> = HashMap::new();
     for h in result
         .hits
         .iter()
         .filter(|h| h.rule.id == fixtures::EVERY_EVENT)
     {
-        *hits_per_file
-            .entry(h.event.source.path.clone())
-            .or_default() += 1;
+        for source in std::iter::once(&h.event.source).chain(&h.also_in) {
+            *hits_per_file.entry(source.path.clone()).or_default() += 1;
+        }
     }
     for f in &result.files {
         let name = f.path.file_name().unwrap().to_string_lossy().into_owned();
@@ -399,7 +421,11 @@ fn check_batch(
             figures.panics.push(format!("{name}: in the scan: {fatal}"));
         }
         let hits = hits_per_file.get(&f.path).copied().unwrap_or(0);
-        if hits != f.records_read {
+        // A record occurring twice in one file (a chunk overwritten by a copy of another) is
+        // one hit; where the test read the file with the scan's options it knows the count.
+        let expected = distinct.get(&f.path).map_or(f.records_read, |&d| d as u64);
+        let plausible = hits <= f.records_read && (hits > 0 || f.records_read == 0);
+        if (distinct.contains_key(&f.path) && hits != expected) || !plausible {
             figures.lost.push(format!(
                 "{name}: the scan read {} records but detection saw {hits}",
                 f.records_read

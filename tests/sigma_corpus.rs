@@ -209,11 +209,17 @@ fn attack_samples_cover_what_both_peers_find() {
         Arc::new(Progress::default()),
     );
     let root = evtx_root.canonicalize().unwrap();
+    // Peers report a record once per file holding it; evtxscan once, other files in `also_in`.
     let ours: BTreeSet<Key> = result
         .hits
         .iter()
-        .map(|h| {
-            let p = h.event.source.path.canonicalize().unwrap_or_default();
+        .flat_map(|h| {
+            std::iter::once(&h.event.source)
+                .chain(&h.also_in)
+                .map(move |s| (h, s))
+        })
+        .map(|(h, s)| {
+            let p = s.path.canonicalize().unwrap_or_default();
             let rel = p
                 .strip_prefix(&root)
                 .unwrap_or(&p)

@@ -1,59 +1,25 @@
-//! The binary form of matches and hits in spill files: little-endian integers, strings as
-//! length and UTF-8 bytes, evidence files as indices into the store's own list.
+//! The on-disk form of spilled matches: one entry after another, little-endian, lengths before
+//! strings. Evidence files are written as indexes into the store's source table, and the
+//! strings every match repeats (computer, channel, provider) are shared again when read back.
 
+use super::Entry;
 use crate::event::Source;
 use crate::hit::EventRef;
 use crate::rules::EventMatch;
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::io::{Read, Write};
-use std::path::PathBuf;
 use std::sync::Arc;
 
-type Io<T> = std::io::Result<T>;
-
-fn bad() -> std::io::Error {
-    std::io::ErrorKind::InvalidData.into()
-}
-
-/// Evidence files named in a spill, by index.
-#[derive(Default)]
-pub(super) struct Sources {
-    pub list: Vec<Arc<Source>>,
-    index: HashMap<PathBuf, u32>,
-}
-
-impl Sources {
-    /// The index of a file, added on first use.
-    pub fn index(&mut self, s: &Arc<Source>) -> u32 {
-        if let Some(&i) = self.index.get(&s.path) {
-            return i;
-        }
-        let i = self.list.len() as u32;
-        self.list.push(Arc::clone(s));
-        self.index.insert(s.path.clone(), i);
-        i
-    }
-
-    /// The file of an index.
-    pub fn source(&self, i: u32) -> Io<Arc<Source>> {
-        self.list.get(i as usize).cloned().ok_or_else(bad)
-    }
-}
-
-pub(super) fn put_u32(w: &mut impl Write, v: u32) -> Io<()> {
+fn put_u32(w: &mut impl Write, v: u32) -> std::io::Result<()> {
     w.write_all(&v.to_le_bytes())
 }
 
-pub(super) fn put_u64(w: &mut impl Write, v: u64) -> Io<()> {
-    w.write_all(&v.to_le_bytes())
-}
-
-pub(super) fn put_str(w: &mut impl Write, s: &str) -> Io<()> {
+fn put_str(w: &mut impl Write, s: &str) -> std::io::Result<()> {
     put_u32(w, s.len() as u32)?;
     w.write_all(s.as_bytes())
 }
 
-pub(super) fn put_pairs(w: &mut impl Write, v: &[(String, String)]) -> Io<()> {
+fn put_pairs(w: &mut impl Write, v: &[(String, String)]) -> std::io::Result<()> {
     put_u32(w, v.len() as u32)?;
     for (a, b) in v {
         put_str(w, a)?;
@@ -62,46 +28,47 @@ pub(super) fn put_pairs(w: &mut impl Write, v: &[(String, String)]) -> Io<()> {
     Ok(())
 }
 
-pub(super) fn put_time(w: &mut impl Write, t: jiff::Timestamp) -> Io<()> {
-    w.write_all(&t.as_second().to_le_bytes())?;
-    w.write_all(&t.subsec_nanosecond().to_le_bytes())
-}
-
-pub(super) fn put_event(w: &mut impl Write, e: &EventRef, sources: &mut Sources) -> Io<()> {
-    put_time(w, e.time)?;
+/// Write one entry.
+pub(super) fn encode(w: &mut impl Write, entry: &Entry) -> std::io::Result<()> {
+    let e = &entry.m.event;
+    put_u32(w, entry.rule)?;
+    w.write_all(&e.time.as_second().to_le_bytes())?;
+    w.write_all(&e.time.subsec_nanosecond().to_le_bytes())?;
     put_u32(w, e.event_id)?;
-    put_u64(w, e.record_id)?;
-    put_u32(w, sources.index(&e.source))?;
+    w.write_all(&e.record_id.to_le_bytes())?;
+    put_u32(w, entry.primary)?;
+    put_u32(w, entry.copies.len() as u32)?;
+    for c in &entry.copies {
+        put_u32(w, *c)?;
+    }
     put_str(w, &e.computer)?;
     put_str(w, &e.channel)?;
-    put_str(w, &e.provider)
+    put_str(w, &e.provider)?;
+    put_pairs(w, &entry.m.fields)?;
+    put_pairs(w, &entry.m.state)
 }
 
-pub(super) fn get<const N: usize>(r: &mut impl Read) -> Io<[u8; N]> {
+fn get<const N: usize>(r: &mut impl Read) -> std::io::Result<[u8; N]> {
     let mut b = [0u8; N];
     r.read_exact(&mut b)?;
     Ok(b)
 }
 
-pub(super) fn get_u32(r: &mut impl Read) -> Io<u32> {
+fn get_u32(r: &mut impl Read) -> std::io::Result<u32> {
     Ok(u32::from_le_bytes(get(r)?))
 }
 
-pub(super) fn get_u64(r: &mut impl Read) -> Io<u64> {
-    Ok(u64::from_le_bytes(get(r)?))
-}
-
-pub(super) fn get_str(r: &mut impl Read) -> Io<String> {
+fn get_str(r: &mut impl Read) -> std::io::Result<String> {
     let len = get_u32(r)? as usize;
     let mut b = Vec::new();
     r.take(len as u64).read_to_end(&mut b)?;
     if b.len() != len {
         return Err(std::io::ErrorKind::UnexpectedEof.into());
     }
-    String::from_utf8(b).map_err(|_| bad())
+    String::from_utf8(b).map_err(|_| std::io::ErrorKind::InvalidData.into())
 }
 
-pub(super) fn get_pairs(r: &mut impl Read) -> Io<Vec<(String, String)>> {
+fn get_pairs(r: &mut impl Read) -> std::io::Result<Vec<(String, String)>> {
     let n = get_u32(r)? as usize;
     let mut v = Vec::with_capacity(n.min(1024));
     for _ in 0..n {
@@ -110,68 +77,85 @@ pub(super) fn get_pairs(r: &mut impl Read) -> Io<Vec<(String, String)>> {
     Ok(v)
 }
 
-pub(super) fn get_time(r: &mut impl Read) -> Io<jiff::Timestamp> {
-    let secs = i64::from_le_bytes(get(r)?);
-    let nanos = i32::from_le_bytes(get(r)?);
-    jiff::Timestamp::new(secs, nanos).map_err(|_| bad())
+/// Shares one allocation among equal strings (host and channel names repeat in every match).
+#[derive(Default)]
+pub(super) struct Interner {
+    strings: HashSet<Arc<str>>,
 }
 
-pub(super) fn get_event(r: &mut impl Read, sources: &Sources) -> Io<EventRef> {
-    let time = get_time(r)?;
+impl Interner {
+    /// The shared copy of `s`.
+    pub(super) fn get(&mut self, s: &str) -> Arc<str> {
+        if let Some(a) = self.strings.get(s) {
+            return Arc::clone(a);
+        }
+        let a: Arc<str> = Arc::from(s);
+        self.strings.insert(Arc::clone(&a));
+        a
+    }
+
+    /// Replace the strings of an event identity with their shared copies.
+    pub(super) fn share(&mut self, e: &mut EventRef) {
+        e.computer = self.get(&e.computer);
+        e.channel = self.get(&e.channel);
+        e.provider = self.get(&e.provider);
+    }
+}
+
+/// The next entry of a run; `None` at its end.
+pub(super) fn decode(
+    r: &mut impl Read,
+    sources: &[Arc<Source>],
+    strings: &mut Interner,
+) -> std::io::Result<Option<Entry>> {
+    let mut first = [0u8; 4];
+    match r.read(&mut first)? {
+        0 => return Ok(None),
+        4 => {}
+        n => r.read_exact(&mut first[n..])?,
+    }
+    let rule = u32::from_le_bytes(first);
+    let secs = i64::from_le_bytes(get(r)?);
+    let nanos = i32::from_le_bytes(get(r)?);
     let event_id = get_u32(r)?;
-    let record_id = get_u64(r)?;
-    let source = sources.source(get_u32(r)?)?;
-    Ok(EventRef {
+    let record_id = u64::from_le_bytes(get(r)?);
+    let bad = || std::io::Error::from(std::io::ErrorKind::InvalidData);
+    let primary = get_u32(r)?;
+    let n_copies = get_u32(r)? as usize;
+    if n_copies > sources.len() {
+        return Err(bad());
+    }
+    let mut copies = Vec::with_capacity(n_copies);
+    for _ in 0..n_copies {
+        copies.push(get_u32(r)?);
+    }
+    let time = jiff::Timestamp::new(secs, nanos).map_err(|_| bad())?;
+    let source = Arc::clone(sources.get(primary as usize).ok_or_else(bad)?);
+    if copies.iter().any(|&c| c as usize >= sources.len()) {
+        return Err(bad());
+    }
+    let computer = strings.get(&get_str(r)?);
+    let channel = strings.get(&get_str(r)?);
+    let provider = strings.get(&get_str(r)?);
+    let fields = get_pairs(r)?;
+    let state = get_pairs(r)?;
+    let event = EventRef {
         time,
+        computer,
+        channel,
+        provider,
         event_id,
         record_id,
         source,
-        computer: get_str(r)?.into(),
-        channel: get_str(r)?.into(),
-        provider: get_str(r)?.into(),
-    })
-}
-
-/// Read a leading `u32`; `None` at the end of the stream.
-pub(super) fn get_first_u32(r: &mut impl Read) -> Io<Option<u32>> {
-    let mut first = [0u8; 4];
-    let mut got = 0;
-    while got < 4 {
-        match r.read(&mut first[got..])? {
-            0 if got == 0 => return Ok(None),
-            0 => return Err(std::io::ErrorKind::UnexpectedEof.into()),
-            n => got += n,
-        }
-    }
-    Ok(Some(u32::from_le_bytes(first)))
-}
-
-pub(super) fn encode_match(
-    w: &mut impl Write,
-    rule: u32,
-    m: &EventMatch,
-    sources: &mut Sources,
-) -> Io<()> {
-    put_u32(w, rule)?;
-    put_event(w, &m.event, sources)?;
-    put_pairs(w, &m.fields)?;
-    put_pairs(w, &m.state)
-}
-
-/// The next match of a run; `None` at its end.
-pub(super) fn decode_match(r: &mut impl Read, sources: &Sources) -> Io<Option<(u32, EventMatch)>> {
-    let Some(rule) = get_first_u32(r)? else {
-        return Ok(None);
     };
-    let event = get_event(r, sources)?;
-    let fields = get_pairs(r)?;
-    let state = get_pairs(r)?;
-    Ok(Some((
+    Ok(Some(Entry {
         rule,
-        EventMatch {
+        m: EventMatch {
             event,
             fields,
             state,
         },
-    )))
+        primary,
+        copies,
+    }))
 }

@@ -1,44 +1,114 @@
-//! The matches of a scan, kept in bounded memory.
+//! The matches and hits of a scan, kept in bounded memory and folded across copies of a log.
 //!
 //! Rules' per-event matches ([`EventMatch`]) pile up while files are read and are turned into
 //! hits only at the end (a rule's `finish` sees all its matches). [`MatchStore`] keeps them in
-//! memory up to a byte budget; past it, the buffered matches are sorted by rule and written to
-//! an anonymous temporary file (a run). At the end, [`MatchStore::drain`] hands each rule its
-//! matches in turn, reading the runs in step, so only one rule's matches are in memory at once.
-//! [`HitSorter`] does the same for the hits themselves: sorted runs on disk, merged by time.
+//! memory up to a byte budget; past it, the buffered matches are sorted and written to an
+//! anonymous temporary file (a run). At the end, [`MatchStore::drain`] hands each rule its
+//! matches in turn, merging the runs in step, so only one rule's matches are in memory at once.
+//!
+//! Copies of a log (VSS snapshots, a file collected twice) hold the same records. A record is
+//! known by its computer, channel, record id and `TimeCreated`; the store keeps one match per
+//! rule and record and lists the other files that held it, both while buffering and when
+//! merging runs. So memory holds distinct matches only, and aggregates count a record once
+//! however many copies of it were scanned. The kept match names the file whose path sorts
+//! first. Matches of an aggregating rule keep only their `state` (its `finish` reads nothing
+//! else). [`hits::HitSet`] then folds hits the same way the timeline does (see
+//! [`crate::report::timeline`]) and caps the records an aggregate lists.
 
 mod codec;
-mod hits;
+pub mod hits;
 
-pub use hits::HitSorter;
-
-use codec::{decode_match, encode_match, Sources};
-
+use crate::event::Source;
+use crate::hit::EventRef;
 use crate::rules::EventMatch;
+use codec::Interner;
+use jiff::Timestamp;
+use std::cmp::Ordering;
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Seek};
-use std::sync::Mutex;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
 /// Match bytes kept in memory before spilling to disk.
-pub const DEFAULT_BUDGET: usize = 48 << 20;
+pub const DEFAULT_BUDGET: usize = 32 << 20;
+
+/// A match as handed to `finish`, with the other files that held the same record.
+#[derive(Debug, Clone)]
+pub struct Folded {
+    /// The match, from the file whose path sorts first.
+    pub m: EventMatch,
+    /// The other files, sorted by path.
+    pub also_in: Vec<Arc<Source>>,
+}
 
 /// The matches of every rule of a scan.
 pub struct MatchStore {
     inner: Mutex<Inner>,
-    rules: usize,
+    /// Per rule: whether only its `state` is kept (aggregating rules).
+    state_only: Vec<bool>,
     budget: usize,
+}
+
+/// A buffered or spilled match: rule, the match, and where copies of its record were seen.
+#[derive(Debug)]
+pub(crate) struct Entry {
+    rule: u32,
+    m: EventMatch,
+    /// Index (into the source table) of the file `m` is reported from.
+    primary: u32,
+    /// Other files holding the same record.
+    copies: Vec<u32>,
+}
+
+/// What makes two matches the same record for the same rule.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Key {
+    rule: u32,
+    computer: Arc<str>,
+    channel: Arc<str>,
+    record_id: u64,
+    time: Timestamp,
+}
+
+impl Key {
+    fn of(rule: u32, e: &EventRef) -> Key {
+        Key {
+            rule,
+            computer: Arc::clone(&e.computer),
+            channel: Arc::clone(&e.channel),
+            record_id: e.record_id,
+            time: e.time,
+        }
+    }
+}
+
+/// The order of runs: rule, then the record identity.
+fn entry_order(a: &Entry, b: &Entry) -> Ordering {
+    let (x, y) = (&a.m.event, &b.m.event);
+    a.rule
+        .cmp(&b.rule)
+        .then_with(|| x.computer.cmp(&y.computer))
+        .then_with(|| x.channel.cmp(&y.channel))
+        .then_with(|| x.record_id.cmp(&y.record_id))
+        .then_with(|| x.time.cmp(&y.time))
 }
 
 #[derive(Default)]
 struct Inner {
-    /// (rule, match) in arrival order.
-    buffer: Vec<(u32, EventMatch)>,
-    /// Estimated bytes of `buffer`.
+    /// Distinct (rule, record) entries in arrival order.
+    buffer: Vec<Entry>,
+    /// Where each buffered (rule, record) is in `buffer`.
+    index: HashMap<Key, usize>,
+    /// Estimated bytes of `buffer` and `index`.
     bytes: usize,
-    /// Spilled runs, each sorted by rule.
+    /// Spilled runs, each sorted by [`entry_order`].
     runs: Vec<File>,
-    /// Evidence files, by index, for the runs.
-    sources: Sources,
+    /// Evidence files, by index.
+    sources: Vec<Arc<Source>>,
+    source_index: HashMap<PathBuf, u32>,
+    /// Shared copies of computer, channel and provider names.
+    strings: Interner,
     /// The first spill error; matches are then kept in memory.
     failed: bool,
 }
@@ -48,17 +118,28 @@ impl MatchStore {
     pub fn new(rules: usize, budget: usize) -> MatchStore {
         MatchStore {
             inner: Mutex::new(Inner::default()),
-            rules,
+            state_only: vec![false; rules],
             budget,
         }
+    }
+
+    /// Keep only the `state` of the matches of the rules marked `true` (rules that aggregate:
+    /// their `finish` builds hits from state and event identity alone).
+    pub fn with_state_only(mut self, state_only: Vec<bool>) -> MatchStore {
+        if state_only.len() == self.state_only.len() {
+            self.state_only = state_only;
+        }
+        self
     }
 
     /// Add a batch of (rule index, match).
     pub fn add(&self, found: Vec<(usize, EventMatch)>) {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        for (rule, m) in found {
-            inner.bytes += estimate(&m);
-            inner.buffer.push((rule as u32, m));
+        for (rule, mut m) in found {
+            if self.state_only.get(rule).copied().unwrap_or(false) {
+                m.fields = Vec::new();
+            }
+            inner.insert(rule as u32, m);
         }
         if inner.bytes > self.budget && !inner.failed && inner.spill().is_err() {
             inner.failed = true;
@@ -74,14 +155,16 @@ impl MatchStore {
             .len()
     }
 
-    /// Call `f` with every rule index in order and its matches (possibly none), emptying the
-    /// store. A run that cannot be read back loses the rest of its matches (reported in the
-    /// returned count of unreadable runs).
-    pub fn drain(&self, mut f: impl FnMut(usize, Vec<EventMatch>)) -> usize {
+    /// Call `f` with every rule index in order and its folded matches (possibly none, sorted by
+    /// record identity), emptying the store. A run that cannot be read back loses the rest of
+    /// its matches (reported in the returned count of unreadable runs).
+    pub fn drain(&self, mut f: impl FnMut(usize, Vec<Folded>)) -> usize {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let mut buffer = std::mem::take(&mut inner.buffer);
-        buffer.sort_by_key(|(r, _)| *r);
+        inner.index = HashMap::new();
+        buffer.sort_by(entry_order);
         let sources = std::mem::take(&mut inner.sources);
+        let mut strings = std::mem::take(&mut inner.strings);
         let mut readers: Vec<RunReader> = std::mem::take(&mut inner.runs)
             .into_iter()
             .map(|mut file| {
@@ -94,43 +177,160 @@ impl MatchStore {
             })
             .collect();
         inner.bytes = 0;
+        let rules = self.state_only.len() as u32;
         drop(inner);
         for r in &mut readers {
-            r.advance(&sources);
+            r.advance(&sources, &mut strings);
         }
         let mut memory = buffer.into_iter().peekable();
-        for rule in 0..self.rules as u32 {
-            let mut matches = Vec::new();
-            for r in &mut readers {
-                while r.next.as_ref().is_some_and(|(k, _)| *k == rule) {
-                    if let Some((_, m)) = r.next.take() {
-                        matches.push(m);
+        for rule in 0..rules {
+            let mut entries: Vec<Entry> = Vec::new();
+            loop {
+                // The smallest head of this rule among the runs and the buffer.
+                let mut best: Option<usize> = None;
+                for (i, r) in readers.iter().enumerate() {
+                    let Some(e) = r.next.as_ref().filter(|e| e.rule == rule) else {
+                        continue;
+                    };
+                    let smaller = match best.and_then(|b| readers[b].next.as_ref()) {
+                        Some(b) => entry_order(e, b) == Ordering::Less,
+                        None => true,
+                    };
+                    if smaller {
+                        best = Some(i);
                     }
-                    r.advance(&sources);
+                }
+                let from_memory = memory.peek().filter(|e| e.rule == rule).is_some_and(|m| {
+                    match best.and_then(|b| readers[b].next.as_ref()) {
+                        Some(b) => entry_order(m, b) != Ordering::Greater,
+                        None => true,
+                    }
+                });
+                let next = if from_memory {
+                    memory.next()
+                } else if let Some(b) = best {
+                    let e = readers[b].next.take();
+                    readers[b].advance(&sources, &mut strings);
+                    e
+                } else {
+                    None
+                };
+                let Some(next) = next else { break };
+                match entries.last_mut() {
+                    Some(last) if entry_order(last, &next) == Ordering::Equal => {
+                        fold(last, next, &sources)
+                    }
+                    _ => entries.push(next),
                 }
             }
-            while let Some((_, m)) = memory.next_if(|(k, _)| *k == rule) {
-                matches.push(m);
-            }
-            f(rule as usize, matches);
+            let folded = entries
+                .into_iter()
+                .map(|e| finish_entry(e, &sources))
+                .collect();
+            f(rule as usize, folded);
         }
         readers.iter().filter(|r| r.broken).count()
     }
 }
 
+/// Merge the files of `dup` into `kept`: the path that sorts first becomes the primary.
+fn fold(kept: &mut Entry, dup: Entry, sources: &[Arc<Source>]) {
+    for s in std::iter::once(dup.primary).chain(dup.copies) {
+        add_copy(kept, s, sources, &dup.m.event.source);
+    }
+}
+
+/// Note that file `s` (`arc` when it is the new primary) also holds `kept`'s record.
+fn add_copy(kept: &mut Entry, s: u32, sources: &[Arc<Source>], arc: &Arc<Source>) {
+    if s == kept.primary || kept.copies.contains(&s) {
+        return;
+    }
+    let path = |i: u32| sources.get(i as usize).map(|x| &x.path);
+    if path(s) < path(kept.primary) {
+        kept.copies.push(kept.primary);
+        kept.primary = s;
+        kept.m.event.source = sources
+            .get(s as usize)
+            .map(Arc::clone)
+            .unwrap_or_else(|| Arc::clone(arc));
+    } else {
+        kept.copies.push(s);
+    }
+}
+
+fn finish_entry(e: Entry, sources: &[Arc<Source>]) -> Folded {
+    let mut also_in: Vec<Arc<Source>> = e
+        .copies
+        .iter()
+        .filter_map(|&c| sources.get(c as usize).map(Arc::clone))
+        .collect();
+    also_in.sort_by(|a, b| a.path.cmp(&b.path));
+    Folded { m: e.m, also_in }
+}
+
 impl Inner {
-    /// Write the buffer, sorted by rule, to a new run.
-    fn spill(&mut self) -> std::io::Result<()> {
-        let mut buffer = std::mem::take(&mut self.buffer);
-        buffer.sort_by_key(|(r, _)| *r);
-        let mut w = BufWriter::new(tempfile::tempfile()?);
-        for (rule, m) in &buffer {
-            encode_match(&mut w, *rule, m, &mut self.sources)?;
+    fn source(&mut self, s: &Arc<Source>) -> u32 {
+        if let Some(&i) = self.source_index.get(&s.path) {
+            return i;
         }
-        let file = w.into_inner().map_err(|e| e.into_error())?;
-        self.runs.push(file);
-        self.bytes = 0;
-        Ok(())
+        let i = self.sources.len() as u32;
+        self.sources.push(Arc::clone(s));
+        self.source_index.insert(s.path.clone(), i);
+        i
+    }
+
+    /// Buffer a match, or fold it into the buffered match of the same rule and record.
+    fn insert(&mut self, rule: u32, mut m: EventMatch) {
+        let source = self.source(&m.event.source);
+        let key = Key::of(rule, &m.event);
+        if let Some(&i) = self.index.get(&key) {
+            if let Some(kept) = self.buffer.get_mut(i) {
+                add_copy(kept, source, &self.sources, &m.event.source);
+            }
+            self.bytes += 4;
+            return;
+        }
+        self.strings.share(&mut m.event);
+        self.bytes += estimate(&m) + std::mem::size_of::<(Key, usize)>() + 16;
+        let key = Key::of(rule, &m.event);
+        self.index.insert(key, self.buffer.len());
+        self.buffer.push(Entry {
+            rule,
+            m,
+            primary: source,
+            copies: Vec::new(),
+        });
+    }
+
+    /// Write the buffer, sorted, to a new run. On failure the buffer stays in memory.
+    fn spill(&mut self) -> std::io::Result<()> {
+        self.buffer.sort_by(entry_order);
+        let written = (|| {
+            let mut w = BufWriter::new(tempfile::tempfile()?);
+            for entry in &self.buffer {
+                codec::encode(&mut w, entry)?;
+            }
+            w.into_inner().map_err(|e| e.into_error())
+        })();
+        match written {
+            Ok(file) => {
+                self.runs.push(file);
+                self.buffer = Vec::new();
+                self.index = HashMap::new();
+                self.bytes = 0;
+                Ok(())
+            }
+            Err(e) => {
+                // Sorting moved the entries: index them again.
+                self.index = self
+                    .buffer
+                    .iter()
+                    .enumerate()
+                    .map(|(i, x)| (Key::of(x.rule, &x.m.event), i))
+                    .collect();
+                Err(e)
+            }
+        }
     }
 }
 
@@ -138,25 +338,22 @@ impl Inner {
 fn estimate(m: &EventMatch) -> usize {
     let pairs =
         |v: &[(String, String)]| v.iter().map(|(a, b)| 48 + a.len() + b.len()).sum::<usize>();
-    std::mem::size_of::<(u32, EventMatch)>()
-        + m.event.computer.len()
-        + pairs(&m.fields)
-        + pairs(&m.state)
+    std::mem::size_of::<Entry>() + pairs(&m.fields) + pairs(&m.state)
 }
 
 struct RunReader {
     reader: BufReader<File>,
-    next: Option<(u32, EventMatch)>,
+    next: Option<Entry>,
     broken: bool,
 }
 
 impl RunReader {
-    fn advance(&mut self, sources: &Sources) {
+    fn advance(&mut self, sources: &[Arc<Source>], strings: &mut Interner) {
         self.next = None;
         if self.broken {
             return;
         }
-        match decode_match(&mut self.reader, sources) {
+        match codec::decode(&mut self.reader, sources, strings) {
             Ok(next) => self.next = next,
             Err(_) => self.broken = true,
         }
@@ -164,84 +361,4 @@ impl RunReader {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::event::Source;
-    use crate::hit::EventRef;
-    use std::sync::Arc;
-
-    fn m(path: &str, record: u64, field: &str) -> EventMatch {
-        EventMatch {
-            event: EventRef {
-                time: jiff::Timestamp::new(1_600_000_000 + record as i64, 123_456_700).unwrap(),
-                computer: "HOST".into(),
-                channel: "Security".into(),
-                provider: "Microsoft-Windows-Security-Auditing".into(),
-                event_id: 4688,
-                record_id: record,
-                source: Arc::new(Source { path: path.into() }),
-            },
-            fields: vec![("CommandLine".into(), field.into())],
-            state: vec![("by".into(), "x".into())],
-        }
-    }
-
-    fn collect(store: &MatchStore) -> Vec<Vec<(String, u64, String)>> {
-        let mut out = Vec::new();
-        store.drain(|rule, matches| {
-            assert_eq!(rule, out.len());
-            out.push(
-                matches
-                    .iter()
-                    .map(|m| {
-                        (
-                            m.event.source.path.display().to_string(),
-                            m.event.record_id,
-                            m.fields[0].1.clone(),
-                        )
-                    })
-                    .collect(),
-            );
-        });
-        out
-    }
-
-    #[test]
-    fn spilled_matches_come_back_per_rule_in_arrival_order() {
-        let in_memory = MatchStore::new(3, usize::MAX);
-        let spilling = MatchStore::new(3, 1);
-        for batch in 0..5u64 {
-            let found = |b: u64| {
-                vec![
-                    (2, m("b.evtx", b * 10, "whoami")),
-                    (0, m("a.evtx", b * 10 + 1, "net user")),
-                    (2, m("a.evtx", b * 10 + 2, "ipconfig")),
-                ]
-            };
-            in_memory.add(found(batch));
-            spilling.add(found(batch));
-        }
-        assert_eq!(in_memory.runs(), 0);
-        assert_eq!(spilling.runs(), 5);
-        let expected = collect(&in_memory);
-        assert_eq!(expected[0].len(), 5);
-        assert!(expected[1].is_empty());
-        assert_eq!(expected[2].len(), 10);
-        assert_eq!(collect(&spilling), expected);
-        // Drained: nothing is left.
-        assert!(collect(&spilling).iter().all(|v| v.is_empty()));
-    }
-
-    #[test]
-    fn spilled_matches_keep_every_value() {
-        let store = MatchStore::new(1, 1);
-        let original = m("dir/ü.evtx", 7, "cmd /c \"é\"");
-        store.add(vec![(0, original.clone())]);
-        let mut back = None;
-        store.drain(|_, mut v| back = v.pop());
-        let back = back.unwrap();
-        assert_eq!(back.event, original.event);
-        assert_eq!(back.fields, original.fields);
-        assert_eq!(back.state, original.state);
-    }
-}
+mod tests;

@@ -89,6 +89,7 @@ pub fn hit_json(h: &Hit, timesketch: bool) -> Value {
         v["first_time"] = json!(a.first_time.map(rfc3339));
         v["last_time"] = json!(a.last_time.map(rfc3339));
         v["by"] = Value::Object(fields_json(&a.by));
+        v["records_omitted"] = json!(a.records_omitted);
         v["records"] = Value::Array(
             a.records
                 .iter()

@@ -157,6 +157,7 @@ pub fn aggregate(rule: &Arc<RuleInfo>, events: &[&Event], by: &[(&str, &str)]) -
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
         records: events.iter().map(|e| EventRef::of(e)).collect(),
+        records_omitted: 0,
     });
     h
 }

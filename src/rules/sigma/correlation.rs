@@ -391,6 +391,7 @@ impl Rule for CorrelationRule {
                     last_time: Some(w.last),
                     by,
                     records,
+                    records_omitted: 0,
                 }),
                 also_in: Vec::new(),
             });

@@ -172,6 +172,7 @@ impl SplRule {
                 last_time: refs.last().map(|r| r.time),
                 by,
                 records: refs,
+                records_omitted: 0,
             }),
             also_in: Vec::new(),
         })
