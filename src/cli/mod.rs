@@ -68,6 +68,7 @@ pub fn main() -> i32 {
         args::Command::Dump(a) => dump_cmd::run(a),
         args::Command::Rules(args::RulesCommand::Check(a)) => rules_cmd::check(a),
         args::Command::Samples(a) => crate::evtxgen::samples::run_cli(&a.out),
+        args::Command::Gen(a) => gen(&a),
     };
     match result {
         Ok(code) => code,
@@ -79,4 +80,26 @@ pub fn main() -> i32 {
             EXIT_ERROR
         }
     }
+}
+
+/// `evtxscan gen`: write a synthetic log of about the requested size.
+fn gen(a: &args::GenArgs) -> anyhow::Result<i32> {
+    let size = a.size.trim();
+    let (digits, unit) = size.split_at(
+        size.find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(size.len()),
+    );
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| anyhow::anyhow!("--size `{size}`: use bytes or a K, M or G suffix"))?;
+    let mult = match unit.to_ascii_uppercase().as_str() {
+        "" | "B" => 1,
+        "K" | "KB" | "KIB" => 1 << 10,
+        "M" | "MB" | "MIB" => 1 << 20,
+        "G" | "GB" | "GIB" => 1 << 30,
+        _ => anyhow::bail!("--size `{size}`: use bytes or a K, M or G suffix"),
+    };
+    let summary = crate::evtxgen::corpus::generate(&a.output, n.saturating_mul(mult), a.seed)?;
+    eprintln!("{}: {:?}", a.output.display(), summary);
+    Ok(EXIT_CLEAN)
 }
