@@ -26,7 +26,11 @@ pub fn for_terminal(s: &str) -> Cow<'_, str> {
 /// Characters that must not reach a terminal raw: C0/C1 controls, DEL, and bidi overrides.
 fn is_unsafe_char(c: char) -> bool {
     let u = c as u32;
-    u < 0x20 || (0x7f..=0x9f).contains(&u) || matches!(u, 0x202a..=0x202e | 0x2066..=0x2069)
+    // C0, DEL and C1 controls; bidi marks, embeddings, overrides and isolates (which can make
+    // a command line read backwards); line and paragraph separators (which break a line).
+    u < 0x20
+        || (0x7f..=0x9f).contains(&u)
+        || matches!(u, 0x061c | 0x200e | 0x200f | 0x2028 | 0x2029 | 0x202a..=0x202e | 0x2066..=0x2069)
 }
 
 /// Append `c`, written as a visible escape when it is unsafe.
@@ -162,6 +166,17 @@ pub fn truncate_chars(s: &str, max: usize) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[test]
+    fn bidi_marks_and_line_separators_are_made_visible() {
+        for c in [
+            '\u{200e}', '\u{200f}', '\u{061c}', '\u{2028}', '\u{2029}', '\u{202e}',
+        ] {
+            let s = format!("a{c}b");
+            let out = for_terminal(&s);
+            assert!(!out.contains(c), "{:?} reached the terminal", c);
+        }
+    }
+
     #[test]
     fn terminal_escapes_are_made_visible() {
         assert_eq!(for_terminal("a\u{1b}[31mred"), "a\\x1b[31mred");
