@@ -14,9 +14,8 @@ mod fixtures;
 mod sources;
 
 use evtxscan::scan::{scan, Progress, ScanOptions};
-use fixtures::{bounded, every_event, records_in, run_binary, small_logs, EVERY_EVENT};
+use fixtures::{bounded, every_event, records_in, small_logs, EVERY_EVENT};
 use std::collections::HashMap;
-use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -119,35 +118,7 @@ fn binary_reports_the_stalled_file_and_exits_partial() {
     let Some((dir, others, stalled)) = stall_folder(3) else {
         return;
     };
-    let out_dir = tempfile::tempdir().unwrap();
-    let coverage = out_dir.path().join("coverage.json");
-    let timeline = out_dir.path().join("hits.jsonl");
-    let args: Vec<&OsStr> = vec![
-        OsStr::new("scan"),
-        dir.path().as_os_str(),
-        OsStr::new("--file-timeout"),
-        OsStr::new("1"),
-        OsStr::new("--format"),
-        OsStr::new("jsonl"),
-        OsStr::new("--output"),
-        timeline.as_os_str(),
-        OsStr::new("--coverage"),
-        coverage.as_os_str(),
-    ];
-    let out = run_binary(
-        &args,
-        &[("EVTXSCAN_TEST_STALL", "wait:stall-wait")],
-        TEST_LIMIT,
-    );
-    fixtures::assert_rules_loaded(&out);
-    assert_eq!(
-        out.status.code(),
-        Some(evtxscan::cli::EXIT_PARTIAL),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let doc: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&coverage).unwrap()).unwrap();
+    let doc = fixtures::scan_with_stall(dir.path(), "jsonl", "wait:stall-wait", TEST_LIMIT);
     let files = doc["files"].as_array().expect("files in the coverage");
     assert_eq!(files.len(), others.len() + 1);
     for f in files {

@@ -10,8 +10,7 @@ mod fixtures;
 mod sources;
 
 use evtxscan::scan::{scan, Progress, ScanOptions};
-use fixtures::{bounded, every_event, records_in, run_binary, small_logs, EVERY_EVENT};
-use std::ffi::OsStr;
+use fixtures::{bounded, every_event, records_in, small_logs, EVERY_EVENT};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -93,35 +92,7 @@ fn binary_abandons_a_hung_reader_and_exits_partial() {
     let Some((dir, others, hung)) = hang_folder(3) else {
         return;
     };
-    let out_dir = tempfile::tempdir().unwrap();
-    let coverage = out_dir.path().join("coverage.json");
-    let timeline = out_dir.path().join("hits.json");
-    let args: Vec<&OsStr> = vec![
-        OsStr::new("scan"),
-        dir.path().as_os_str(),
-        OsStr::new("--file-timeout"),
-        OsStr::new("1"),
-        OsStr::new("--format"),
-        OsStr::new("json"),
-        OsStr::new("--output"),
-        timeline.as_os_str(),
-        OsStr::new("--coverage"),
-        coverage.as_os_str(),
-    ];
-    let out = run_binary(
-        &args,
-        &[("EVTXSCAN_TEST_STALL", "hang:stall-hang")],
-        TEST_LIMIT,
-    );
-    fixtures::assert_rules_loaded(&out);
-    assert_eq!(
-        out.status.code(),
-        Some(evtxscan::cli::EXIT_PARTIAL),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let doc: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&coverage).unwrap()).unwrap();
+    let doc = fixtures::scan_with_stall(dir.path(), "json", "hang:stall-hang", TEST_LIMIT);
     let files = doc["files"].as_array().expect("files in the coverage");
     assert_eq!(files.len(), others.len() + 1);
     for f in files {

@@ -151,3 +151,38 @@ pub fn assert_rules_loaded(out: &Output) {
         "the bundled rules did not load: {stderr}"
     );
 }
+
+/// Run `evtxscan scan DIR --file-timeout 1` through the stall hook (`EVTXSCAN_TEST_STALL=stall`),
+/// writing a `format` timeline and the coverage to a temporary folder; check the rules loaded and
+/// the scan exited partial, and return the coverage document.
+pub fn scan_with_stall(
+    dir: &Path,
+    format: &str,
+    stall: &str,
+    limit: Duration,
+) -> serde_json::Value {
+    let out_dir = tempfile::tempdir().unwrap();
+    let coverage = out_dir.path().join("coverage.json");
+    let timeline = out_dir.path().join(format!("hits.{format}"));
+    let args: Vec<&std::ffi::OsStr> = vec![
+        "scan".as_ref(),
+        dir.as_os_str(),
+        "--file-timeout".as_ref(),
+        "1".as_ref(),
+        "--format".as_ref(),
+        format.as_ref(),
+        "--output".as_ref(),
+        timeline.as_os_str(),
+        "--coverage".as_ref(),
+        coverage.as_os_str(),
+    ];
+    let out = run_binary(&args, &[("EVTXSCAN_TEST_STALL", stall)], limit);
+    assert_rules_loaded(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(evtxscan::cli::EXIT_PARTIAL),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&std::fs::read(&coverage).unwrap()).unwrap()
+}
