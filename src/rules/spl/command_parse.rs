@@ -70,13 +70,7 @@ pub(super) fn parse_rex(toks: &[Token]) -> SplResult<Command> {
     let mut pattern = None;
     let mut i = 0;
     while i < toks.len() {
-        if matches!(toks.get(i + 1).map(|t| &t.tok), Some(Tok::Eq)) {
-            let key = toks[i].text().unwrap_or("").to_ascii_lowercase();
-            let val = toks
-                .get(i + 2)
-                .and_then(Token::text)
-                .unwrap_or("")
-                .to_string();
+        if let Some((key, val)) = option_at(toks, i) {
             match key.as_str() {
                 "field" => field = val,
                 "max_match" => max_match = val.parse().map_err(|_| syntax("bad max_match"))?,
@@ -270,13 +264,7 @@ pub(super) fn parse_convert(toks: &[Token]) -> SplResult<Command> {
     let mut i = 0;
     while i < toks.len() {
         let t = &toks[i];
-        if matches!(toks.get(i + 1).map(|t| &t.tok), Some(Tok::Eq)) {
-            let key = t.text().unwrap_or("").to_ascii_lowercase();
-            let val = toks
-                .get(i + 2)
-                .and_then(Token::text)
-                .unwrap_or("")
-                .to_string();
+        if let Some((key, val)) = option_at(toks, i) {
             match key.as_str() {
                 "timeformat" => format = val,
                 other => return Err(SplError::Unsupported(format!("convert option `{other}`"))),
@@ -326,9 +314,8 @@ pub(super) fn parse_bin(toks: &[Token]) -> SplResult<Command> {
     let mut out = None;
     let mut i = 0;
     while i < toks.len() {
-        if matches!(toks.get(i + 1).map(|t| &t.tok), Some(Tok::Eq)) {
-            let key = toks[i].text().unwrap_or("").to_ascii_lowercase();
-            let val = toks.get(i + 2).and_then(Token::text).unwrap_or("");
+        if let Some((key, val)) = option_at(toks, i) {
+            let val = val.as_str();
             match key.as_str() {
                 "span" => {
                     span = Some(
@@ -409,13 +396,8 @@ pub(super) fn parse_join(text: &str, env: &mut CompileEnv<'_>) -> SplResult<Comm
     let mut keep_unmatched = false;
     let mut i = 0;
     while i < toks.len() {
-        if matches!(toks.get(i + 1).map(|t| &t.tok), Some(Tok::Eq)) {
-            let key = toks[i].text().unwrap_or("").to_ascii_lowercase();
-            let val = toks
-                .get(i + 2)
-                .and_then(Token::text)
-                .unwrap_or("")
-                .to_ascii_lowercase();
+        if let Some((key, val)) = option_at(&toks, i) {
+            let val = val.to_ascii_lowercase();
             match key.as_str() {
                 "type" => {
                     keep_unmatched = match val.as_str() {
@@ -425,7 +407,7 @@ pub(super) fn parse_join(text: &str, env: &mut CompileEnv<'_>) -> SplResult<Comm
                     }
                 }
                 "max" => max = val.parse().map_err(|_| syntax("bad join max"))?,
-                "overwrite" if matches!(val.as_str(), "true" | "t" | "1") => {}
+                "overwrite" if truthy(&val) => {}
                 other => return Err(SplError::Unsupported(format!("join option `{other}`"))),
             }
             i += 3;
@@ -461,14 +443,8 @@ pub(super) fn parse_addtotals(toks: &[Token]) -> SplResult<Command> {
     let mut fields = Vec::new();
     let mut i = 0;
     while i < toks.len() {
-        if matches!(toks.get(i + 1).map(|t| &t.tok), Some(Tok::Eq)) {
-            let key = toks[i].text().unwrap_or("").to_ascii_lowercase();
-            let val = toks
-                .get(i + 2)
-                .and_then(Token::text)
-                .unwrap_or("")
-                .to_string();
-            let truthy = matches!(val.to_ascii_lowercase().as_str(), "true" | "t" | "1");
+        if let Some((key, val)) = option_at(toks, i) {
+            let truthy = truthy(&val);
             match key.as_str() {
                 "fieldname" => out = val,
                 "row" if truthy => {}
@@ -495,4 +471,24 @@ pub(super) fn parse_addtotals(toks: &[Token]) -> SplResult<Command> {
         i += 1;
     }
     Ok(Command::AddTotals { out, fields })
+}
+
+/// The `key=value` option that starts at `toks[i]`, if one does: the key lower-cased, the value
+/// as written.
+pub(super) fn option_at(toks: &[Token], i: usize) -> Option<(String, String)> {
+    if !matches!(toks.get(i + 1).map(|t| &t.tok), Some(Tok::Eq)) {
+        return None;
+    }
+    let key = toks.get(i)?.text().unwrap_or("").to_ascii_lowercase();
+    let val = toks
+        .get(i + 2)
+        .and_then(Token::text)
+        .unwrap_or("")
+        .to_string();
+    Some((key, val))
+}
+
+/// Whether an option value means true in SPL (`true`, `t` or `1`, any case).
+pub(super) fn truthy(val: &str) -> bool {
+    matches!(val.to_ascii_lowercase().as_str(), "true" | "t" | "1")
 }

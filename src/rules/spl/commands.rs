@@ -1,8 +1,8 @@
 //! The pipeline commands after the first one: parsing each into a [`Command`].
 
 use super::command_parse::{
-    names_of, parse_addtotals, parse_bin, parse_convert, parse_join, parse_lookup, parse_regex_cmd,
-    parse_rename, parse_rex, parse_sort,
+    names_of, option_at, parse_addtotals, parse_bin, parse_convert, parse_join, parse_lookup,
+    parse_regex_cmd, parse_rename, parse_rex, parse_sort, truthy,
 };
 use super::error::{syntax, SplError, SplResult};
 use super::expr::{parse_assignments, parse_expr, Expr};
@@ -380,17 +380,12 @@ pub fn parse_command(segment: &str, env: &mut CompileEnv<'_>) -> SplResult<Comma
             let mut fields = Vec::new();
             let mut i = 0;
             while i < toks.len() {
-                if matches!(toks.get(i + 1).map(|t| &t.tok), Some(Tok::Eq)) {
-                    let key = toks[i].text().unwrap_or("").to_ascii_lowercase();
-                    let val = toks
-                        .get(i + 2)
-                        .and_then(Token::text)
-                        .unwrap_or("")
-                        .to_ascii_lowercase();
+                if let Some((key, val)) = option_at(&toks, i) {
+                    let val = val.to_ascii_lowercase();
                     match key.as_str() {
-                        "keepempty" => keep_empty = val == "true" || val == "t" || val == "1",
+                        "keepempty" => keep_empty = truthy(&val),
                         "consecutive" | "keepevents" => {
-                            if val == "true" || val == "t" || val == "1" {
+                            if truthy(&val) {
                                 return Err(SplError::Unsupported(format!(
                                     "dedup option `{key}=true`"
                                 )));
