@@ -85,6 +85,32 @@ pub const SYSTEM_FIELDS: &[&str] = &[
     "TimeCreated_SystemTime",
 ];
 
+/// Store a System leaf element (`<EventID>`, `<Channel>`, ...) the way every reader must: the
+/// known ones into typed members, nothing for the elements whose values are attributes
+/// (`Provider`, `TimeCreated`, ...), and `false` for any other leaf, which the caller keeps as a
+/// System field. `intern` turns the channel (slot 2) and computer (slot 3) into shared strings.
+pub(crate) fn store_system_leaf(
+    ev: &mut Event,
+    name: &str,
+    text: &str,
+    mut intern: impl FnMut(usize, &str) -> Arc<str>,
+) -> bool {
+    match name {
+        "EventID" => ev.event_id = text.trim().parse().unwrap_or(0),
+        "Channel" => ev.channel = intern(2, text),
+        "Computer" => ev.computer = intern(3, text),
+        "EventRecordID" => {
+            if let Ok(id) = text.trim().parse() {
+                ev.record_id = id;
+            }
+        }
+        "Level" => ev.level = text.trim().parse().unwrap_or(0),
+        "Provider" | "TimeCreated" | "Security" | "Correlation" | "Execution" => {}
+        _ => return false,
+    }
+    true
+}
+
 impl Event {
     /// The value of a field by its name: System fields first (`EventID`, `Channel`,
     /// `Provider_Name`, `Computer`, `EventRecordID`, `Level`, `Security_UserID`, `TimeCreated`),

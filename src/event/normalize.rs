@@ -216,22 +216,15 @@ fn leaf(
     text: String,
 ) {
     match section {
-        Section::System if depth == 3 => match name {
-            "EventID" => ev.event_id = text.trim().parse().unwrap_or(0),
-            "Channel" => ev.channel = text.into(),
-            "Computer" => ev.computer = text.into(),
-            "EventRecordID" => {
-                if let Ok(id) = text.trim().parse() {
-                    ev.record_id = id;
-                }
-            }
-            "Level" => ev.level = text.trim().parse().unwrap_or(0),
-            "Provider" | "TimeCreated" | "Security" | "Correlation" | "Execution" => {}
-            _ => ev.system.push(Field {
+        // Known System leaves go to typed members; any other is kept as a System field.
+        Section::System
+            if depth == 3 && !super::store_system_leaf(ev, name, &text, |_, t| Arc::from(t)) =>
+        {
+            ev.system.push(Field {
                 name: name.into(),
                 value: text.into(),
-            }),
-        },
+            });
+        }
         Section::EventData | Section::UserData => {
             let name = data_name.unwrap_or_else(|| name.to_string());
             ev.data.push(Field {

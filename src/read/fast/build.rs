@@ -425,21 +425,11 @@ pub(crate) struct Probed {
 
 /// A depth-3 System leaf, as `normalize_xml` stores it.
 fn system_leaf(ev: &mut Event, name: &Arc<str>, text: &str, shared: &mut SharedText) {
-    match &**name {
-        "EventID" => ev.event_id = text.trim().parse().unwrap_or(0),
-        "Channel" => ev.channel = shared.get(2, text),
-        "Computer" => ev.computer = shared.get(3, text),
-        "EventRecordID" => {
-            if let Ok(id) = text.trim().parse() {
-                ev.record_id = id;
-            }
-        }
-        "Level" => ev.level = text.trim().parse().unwrap_or(0),
-        "Provider" | "TimeCreated" | "Security" | "Correlation" | "Execution" => {}
-        _ => ev.system.push(Field {
+    if !crate::event::store_system_leaf(ev, name, text, |slot, t| shared.get(slot, t)) {
+        ev.system.push(Field {
             name: Arc::clone(name),
             value: text.into(),
-        }),
+        });
     }
 }
 
