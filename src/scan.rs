@@ -192,21 +192,14 @@ pub fn scan(
     } else {
         vec![0; files.len()]
     };
-    let mut hits = crate::collect::hits::HitSet::new();
-    let rules = dispatcher.rules();
-    shared.matches.drain(|i, folded| {
-        if let Some(rule) = rules.get(i) {
-            if folded.is_empty() && !rule.aggregates() {
-                return;
-            }
-            let (matches, copies) = crate::collect::hits::Copies::split(folded);
-            for mut hit in rule.finish(matches) {
-                copies.attach(&mut hit);
-                hits.insert(hit);
-            }
-        }
+    let hits = Mutex::new(crate::collect::hits::HitSet::new());
+    finish_rules(&shared.matches, dispatcher.rules(), &|hit| {
+        hits.lock().unwrap_or_else(|e| e.into_inner()).insert(hit)
     });
-    let hits = hits.into_hits();
+    let hits = hits
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .into_hits();
     let rule_timings = shared
         .timing
         .as_ref()
@@ -512,4 +505,43 @@ impl TestStall {
             }
         }
     }
+}
+
+/// Turn every rule's matches into hits: the store is drained rule by rule (one reader merging
+/// the spilled runs) while worker threads, one per core, run the rules' `finish` (stats, joins,
+/// the commands after them), handing each hit to `on_hit`. A bounded hand-over keeps at most
+/// only the rules being finished (one per worker) and the one being merged in memory.
+fn finish_rules(
+    store: &crate::collect::MatchStore,
+    rules: &[Arc<dyn Rule>],
+    on_hit: &(dyn Fn(Hit) + Sync),
+) {
+    let workers = rayon::current_num_threads().max(1);
+    let (tx, rx) = crossbeam_channel::bounded::<(usize, Vec<crate::collect::Folded>)>(0);
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            let rx = rx.clone();
+            scope.spawn(move || {
+                for (i, folded) in rx {
+                    let Some(rule) = rules.get(i) else { continue };
+                    let (matches, copies) = crate::collect::hits::Copies::split(folded);
+                    for mut hit in rule.finish(matches) {
+                        copies.attach(&mut hit);
+                        on_hit(hit);
+                    }
+                }
+            });
+        }
+        drop(rx);
+        store.drain(|i, folded| {
+            let wanted = rules
+                .get(i)
+                .is_some_and(|r| r.aggregates() || !folded.is_empty());
+            if wanted {
+                // The workers only stop when this sender is dropped, so the send succeeds.
+                let _ = tx.send((i, folded));
+            }
+        });
+        drop(tx);
+    });
 }

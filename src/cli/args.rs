@@ -146,6 +146,10 @@ pub struct RulesCheckArgs {
     /// A YAML file of values for Sigma `expand` placeholders.
     #[arg(long, value_name = "FILE")]
     pub placeholders: Option<PathBuf>,
+    /// Print, for each loaded rule, the literals the pre-filter looks for before running it
+    /// (a rule without any runs on every event of its log source: the usual slow rule).
+    #[arg(long)]
+    pub needles: bool,
 }
 
 /// `evtxscan samples`.

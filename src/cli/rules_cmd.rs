@@ -11,11 +11,14 @@ pub fn check(args: RulesCheckArgs) -> anyhow::Result<i32> {
         &args.paths,
         &LoadOptions {
             placeholders: args.placeholders.clone(),
+            ..Default::default()
         },
     );
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    if args.format == "json" {
+    if args.needles {
+        print_needles(&mut out, &report.rules)?;
+    } else if args.format == "json" {
         serde_json::to_writer_pretty(&mut out, &report.verdicts)?;
         writeln!(out)?;
     } else {
@@ -50,4 +53,33 @@ pub fn check(args: RulesCheckArgs) -> anyhow::Result<i32> {
     } else {
         EXIT_CLEAN
     })
+}
+
+/// One line per loaded rule: its title and the literals that gate it, or `-` when it has none.
+fn print_needles(
+    out: &mut dyn Write,
+    rules: &[std::sync::Arc<dyn rules::Rule>],
+) -> std::io::Result<()> {
+    let clean = crate::util::sanitize::for_terminal;
+    for rule in rules {
+        let needles = match rule.needles() {
+            Some(n) if !n.is_empty() => n
+                .iter()
+                .map(|n| match &n.field {
+                    Some(f) => format!("{f}:{}", n.needle),
+                    None => n.needle.clone(),
+                })
+                .collect::<Vec<_>>()
+                .join(" | "),
+            _ => "-".to_string(),
+        };
+        writeln!(
+            out,
+            "{}\t{}\t{}",
+            clean(&rule.info().path.to_string_lossy()),
+            clean(&rule.info().title),
+            clean(&needles)
+        )?;
+    }
+    Ok(())
 }

@@ -16,6 +16,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
     let filter = super::filters::hit_filter(&args)?;
     let load_opts = LoadOptions {
         placeholders: args.placeholders.clone(),
+        ..Default::default()
     };
     let loaded = rules::load(&args.rules, &load_opts);
     for v in loaded

@@ -15,6 +15,9 @@ pub const MAX_RULE_FILE_BYTES: u64 = 4 * 1024 * 1024;
 pub struct LoadOptions {
     /// A YAML file of Sigma `expand` placeholder values (`name: [values]`).
     pub placeholders: Option<PathBuf>,
+    /// Run SPL filters that follow a grouping only after it, never per event (the reference
+    /// behaviour that tests compare the per-event shortcut against).
+    pub no_pushdown: bool,
 }
 
 /// The outcome for one rule.
@@ -239,7 +242,7 @@ pub fn load_files(
     let (sigma_rules, sigma_verdicts) = sigma::compile_files(sigma_files, options);
     report.rules.extend(sigma_rules);
     verdicts.extend(sigma_verdicts);
-    let (spl_rules, spl_verdicts) = spl.compile();
+    let (spl_rules, spl_verdicts) = spl.compile(options);
     report.rules.extend(spl_rules);
     verdicts.extend(spl_verdicts);
     report.verdicts = verdicts;

@@ -39,8 +39,8 @@ pub struct StrSet {
     contains: Option<AhoCorasick>,
     /// Tests in the order `all` checks them: longest literal first (likely the rarest).
     order: Vec<usize>,
-    /// For each test, a literal every match contains (lower case), if there is one.
-    literals: Vec<Option<Box<str>>>,
+    /// For each test, literals (lower case) one of which every match contains, if known.
+    literals: Vec<Option<Vec<Box<str>>>>,
     cased: bool,
     all: bool,
 }
@@ -59,21 +59,21 @@ impl StrSet {
     pub fn new(values: Vec<Value>, cased: bool, all: bool) -> Result<StrSet, String> {
         let mut tests = Vec::with_capacity(values.len());
         let mut needles: Vec<String> = Vec::new();
-        let mut literals: Vec<Option<Box<str>>> = Vec::with_capacity(values.len());
+        let mut literals: Vec<Option<Vec<Box<str>>>> = Vec::with_capacity(values.len());
         for v in values {
             literals.push(match &v {
                 Value::Str(s) => s
                     .longest_literal()
-                    .filter(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii() || !has_case(c)))
-                    .map(|l| l.to_ascii_lowercase().into()),
+                    .filter(|l| !l.is_empty())
+                    .and_then(|l| spellings(l, cased)),
                 Value::Number(_) => None,
             });
             let test = match v {
                 Value::Number(n) => Test::Number(n),
                 Value::Str(s) => match classify(&s, cased) {
-                    Shape::Contains(n) if all => Test::Contains(Some(automaton(&[n], cased)?)),
+                    Shape::Contains(n) if all => Test::Contains(Some(automaton(&n, cased)?)),
                     Shape::Contains(n) => {
-                        needles.push(n);
+                        needles.extend(n);
                         Test::Contains(None)
                     }
                     Shape::Exact(n) => Test::Exact(n.into()),
@@ -96,7 +96,7 @@ impl StrSet {
                 literals
                     .get(i)
                     .and_then(|l| l.as_ref())
-                    .map_or(0, |l| l.len()),
+                    .map_or(0, |l| shortest(l)),
             )
         });
         Ok(StrSet {
@@ -141,10 +141,14 @@ impl StrSet {
     /// `None` when some value has no literal (`*`, numbers).
     pub fn required_literals(&self) -> Option<Vec<&str>> {
         if self.all {
-            let best = self.literals.iter().flatten().max_by_key(|l| l.len())?;
-            return Some(vec![best]);
+            let best = self.literals.iter().flatten().max_by_key(|l| shortest(l))?;
+            return Some(best.iter().map(|l| &**l).collect());
         }
-        self.literals.iter().map(|l| l.as_deref()).collect()
+        let mut out = Vec::new();
+        for l in &self.literals {
+            out.extend(l.as_ref()?.iter().map(|l| &**l));
+        }
+        Some(out)
     }
 
     /// Whether any value matches `text` (`number` is the field's numeric value when it is one).
@@ -213,6 +217,28 @@ impl StrSet {
     }
 }
 
+/// Length of the shortest of a value's literal spellings.
+fn shortest(spellings: &[Box<str>]) -> usize {
+    spellings.iter().map(|l| l.len()).min().unwrap_or(0)
+}
+
+/// The lower-case spellings of a literal under the value's case rule (one unless case-folded
+/// letters beyond ASCII occur; `None` when there are too many).
+fn spellings(lit: &str, cased: bool) -> Option<Vec<Box<str>>> {
+    // Pure ASCII (and uncased) literals are folded by the automaton alone, as the matcher's
+    // own substring tests do.
+    let all = if cased || lit.chars().all(|c| c.is_ascii() || !has_case(c)) {
+        vec![lit.to_string()]
+    } else {
+        super::casefold::variants(lit)?
+    };
+    Some(
+        all.into_iter()
+            .map(|l| l.to_ascii_lowercase().into())
+            .collect(),
+    )
+}
+
 /// One automaton over substrings, ASCII case folding unless `cased`.
 fn automaton(needles: &[String], cased: bool) -> Result<AhoCorasick, String> {
     AhoCorasickBuilder::new()
@@ -233,13 +259,15 @@ enum Shape {
     Exact(String),
     Prefix(String),
     Suffix(String),
-    Contains(String),
+    /// The spellings of the substring (several when it has letters beyond ASCII).
+    Contains(Vec<String>),
     Any,
     Regex,
 }
 
 /// The cheapest test for a value. Case-insensitive literals with non-ASCII letters go to the
-/// regex engine, whose case folding covers Unicode.
+/// regex engine, whose case folding covers Unicode, or (substrings) are spelled out in every
+/// case ([`super::casefold`]).
 fn classify(s: &SigmaStr, cased: bool) -> Shape {
     let ascii_ok = |l: &str| cased || l.chars().all(|c| c.is_ascii() || !has_case(c));
     match s.pieces.as_slice() {
@@ -248,7 +276,14 @@ fn classify(s: &SigmaStr, cased: bool) -> Shape {
         [Piece::Lit(l)] if ascii_ok(l) => Shape::Exact(l.clone()),
         [Piece::Lit(l), Piece::Star] if ascii_ok(l) => Shape::Prefix(l.clone()),
         [Piece::Star, Piece::Lit(l)] if ascii_ok(l) => Shape::Suffix(l.clone()),
-        [Piece::Star, Piece::Lit(l), Piece::Star] if ascii_ok(l) => Shape::Contains(l.clone()),
+        [Piece::Star, Piece::Lit(l), Piece::Star] if ascii_ok(l) => {
+            Shape::Contains(vec![l.clone()])
+        }
+        // Spelled out for the automaton: one pass instead of a Unicode regex per value.
+        [Piece::Star, Piece::Lit(l), Piece::Star] => match super::casefold::variants(l) {
+            Some(v) => Shape::Contains(v),
+            None => Shape::Regex,
+        },
         _ => Shape::Regex,
     }
 }

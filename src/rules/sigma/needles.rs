@@ -12,8 +12,9 @@ use super::fields::{Access, View};
 use super::item::ItemTest;
 use crate::rules::Needle;
 
-/// Most needles a rule reports (more is no use as a pre-filter).
-const MAX_NEEDLES: usize = 64;
+/// Most needles a rule reports. The automaton takes thousands of patterns at no cost per
+/// event; the bound only keeps hostile rules from building huge sets.
+const MAX_NEEDLES: usize = 2048;
 
 type Set = Vec<Needle>;
 
@@ -85,9 +86,10 @@ fn best(sets: impl Iterator<Item = Set>) -> Option<Set> {
 
 fn union(sets: impl Iterator<Item = Option<Set>>) -> Option<Set> {
     let mut out: Set = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for s in sets {
         for n in s? {
-            if !out.contains(&n) {
+            if seen.insert(n.clone()) {
                 out.push(n);
             }
         }

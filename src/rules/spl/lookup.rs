@@ -11,6 +11,7 @@ use super::wildcard::WildPattern;
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 /// Most rows read from one CSV.
 pub const MAX_ROWS: usize = 200_000;
@@ -64,7 +65,10 @@ impl Cell {
     fn matches(&self, v: &str) -> bool {
         match self {
             Cell::Exact(s) => s == v,
-            Cell::ExactFold(s) => s.eq_ignore_ascii_case(v) || s.to_lowercase() == v.to_lowercase(),
+            Cell::ExactFold(s) => {
+                s.eq_ignore_ascii_case(v)
+                    || (!(s.is_ascii() && v.is_ascii()) && s.to_lowercase() == v.to_lowercase())
+            }
             Cell::Wild(p) => p.matches(v),
         }
     }
@@ -119,7 +123,10 @@ impl Table {
                 (ri, cells)
             })
             .collect();
-        Matcher { rows }
+        Matcher {
+            rows,
+            cache: Arc::default(),
+        }
     }
 
     /// A cell's text.
@@ -135,11 +142,34 @@ impl Table {
 #[derive(Debug, Clone)]
 pub struct Matcher {
     rows: Vec<(usize, Vec<Cell>)>,
+    /// Answers already computed (process names and paths repeat), up to [`CACHE_ENTRIES`].
+    cache: Arc<Mutex<HashMap<CacheKey, Vec<usize>>>>,
 }
+
+/// The input values of a lookup and the most matches wanted.
+type CacheKey = (Vec<Option<String>>, usize);
+
+/// Most answers a lookup keeps; the cache starts over when full.
+const CACHE_ENTRIES: usize = 4096;
 
 impl Matcher {
     /// Indices of table rows whose input cells match `values` (one per input column).
     pub fn find(&self, values: &[Option<String>], max: usize) -> Vec<usize> {
+        let key = (values.to_vec(), max);
+        if let Some(found) = self.cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
+            return found;
+        }
+        let found = self.scan(values, max);
+        if let Ok(mut cache) = self.cache.lock() {
+            if cache.len() >= CACHE_ENTRIES {
+                cache.clear();
+            }
+            cache.insert(key, found.clone());
+        }
+        found
+    }
+
+    fn scan(&self, values: &[Option<String>], max: usize) -> Vec<usize> {
         let mut out = Vec::new();
         for (ri, cells) in &self.rows {
             let all = cells.iter().zip(values).all(|(c, v)| match v {
@@ -163,7 +193,7 @@ pub struct LookupSet {
     defs: HashMap<String, LookupDef>,
     /// CSV text by file name (file name as given in the path).
     csvs: HashMap<String, String>,
-    cache: HashMap<String, Result<std::sync::Arc<Table>, SplError>>,
+    cache: HashMap<String, Result<Arc<Table>, SplError>>,
 }
 
 impl LookupSet {

@@ -27,6 +27,7 @@ pub mod macros;
 pub mod needles;
 pub mod optimize;
 pub mod pipeline;
+pub mod pushdown;
 pub mod row;
 pub mod rule;
 pub mod search;
@@ -37,7 +38,7 @@ pub mod value;
 pub mod view;
 pub mod wildcard;
 
-use crate::rules::loader::{RuleFile, RuleStatus, RuleVerdict};
+use crate::rules::loader::{LoadOptions, RuleFile, RuleStatus, RuleVerdict};
 use crate::rules::{EngineKind, Rule};
 use std::sync::Arc;
 
@@ -69,7 +70,7 @@ impl SplCollection {
     }
 
     /// Compile every detection with the macros and lookups gathered.
-    pub fn compile(self) -> (Vec<Arc<dyn Rule>>, Vec<RuleVerdict>) {
+    pub fn compile(self, options: &LoadOptions) -> (Vec<Arc<dyn Rule>>, Vec<RuleVerdict>) {
         let mut verdicts = Vec::new();
         let mut table = macros::MacroTable::default();
         for m in &self.macros {
@@ -96,7 +97,7 @@ impl SplCollection {
         }
         let mut rules: Vec<Arc<dyn Rule>> = Vec::new();
         for d in &self.detections {
-            let (rule, verdict) = compile_one(d, &table, &mut lookups);
+            let (rule, verdict) = compile_one(d, &table, &mut lookups, options);
             if let Some(r) = rule {
                 rules.push(r);
             }
@@ -111,6 +112,7 @@ fn compile_one(
     file: &RuleFile,
     table: &macros::MacroTable,
     lookups: &mut lookup::LookupSet,
+    options: &LoadOptions,
 ) -> (Option<Arc<dyn Rule>>, RuleVerdict) {
     let mut verdict = RuleVerdict {
         path: file.path.clone(),
@@ -130,7 +132,10 @@ fn compile_one(
     verdict.id = det.info.id.clone();
     verdict.title = det.info.title.clone();
     match pipeline::compile(&det.search, table, lookups) {
-        Ok(p) => {
+        Ok(mut p) => {
+            if options.no_pushdown {
+                p.iter_mut().for_each(|b| b.pushdown = None);
+            }
             verdict.status = RuleStatus::Loaded;
             (
                 Some(Arc::new(SplRule::new(det.info, p)) as Arc<dyn Rule>),

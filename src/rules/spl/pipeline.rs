@@ -8,6 +8,7 @@ use super::lexer::{lex, Tok, Token};
 use super::lookup::LookupSet;
 use super::macros::MacroTable;
 use super::optimize::optimize;
+use super::pushdown::Pushdown;
 use super::search::{self, Search};
 use super::stats::{self, StatsKind};
 use super::view::{Ctx, SECURITY, SYSMON};
@@ -42,6 +43,8 @@ pub struct Pipeline {
     pub by_names: Vec<String>,
     /// The log sources the base can match (empty: any).
     pub scope: Vec<SourceFilter>,
+    /// Filters after the first grouping that `check` can run per event.
+    pub pushdown: Option<Pushdown>,
 }
 
 /// Split expanded SPL at top-level pipes (outside quotes and brackets).
@@ -191,6 +194,7 @@ fn compile_text(
     let streaming = commands;
     let needed = needed_fields(&rest);
     let by_names = final_by_names(&rest);
+    let pushdown = Pushdown::plan(&rest);
     Ok(Pipeline {
         ctx,
         base,
@@ -199,6 +203,7 @@ fn compile_text(
         needed,
         by_names,
         scope,
+        pushdown,
     })
 }
 

@@ -129,6 +129,19 @@ impl SplRule {
         }
     }
 
+    /// Whether the event's state (one section) passes the filters after the grouping that can
+    /// run per event ([`super::pushdown`]); `finish` would drop it otherwise.
+    fn passes_pushdown(
+        p: &Pipeline,
+        state: &[(String, String)],
+        event: &Event,
+        prefix: &str,
+    ) -> bool {
+        p.pushdown
+            .as_ref()
+            .is_none_or(|pd| pd.keeps(&row_of_state(state, event.time, 0, prefix)))
+    }
+
     fn hit_of(&self, row: Row<'_>, matches: &[EventMatch]) -> Option<Hit> {
         let mut refs: Vec<EventRef> = row
             .prov
@@ -179,10 +192,16 @@ impl SplRule {
     }
 }
 
-/// Rebuild a row from the state entries of one section (`prefix` stripped from names).
-fn row_of_state(m: &EventMatch, index: u32, prefix: &str) -> Row<'static> {
+/// Rebuild a row from the state entries of one section (`prefix` stripped from names) of an
+/// event at `time`.
+fn row_of_state(
+    state: &[(String, String)],
+    time: jiff::Timestamp,
+    index: u32,
+    prefix: &str,
+) -> Row<'static> {
     let mut fields: Vec<(String, Value)> = Vec::new();
-    for (full, text) in &m.state {
+    for (full, text) in state {
         let Some(name) = full.strip_prefix(prefix) else {
             continue;
         };
@@ -205,7 +224,7 @@ fn row_of_state(m: &EventMatch, index: u32, prefix: &str) -> Row<'static> {
                 *v = Value::Num(n);
             }
         }
-        None => fields.push(("_time".into(), Value::Num(view::epoch(m.event.time)))),
+        None => fields.push(("_time".into(), Value::Num(view::epoch(time)))),
     }
     Row::plain(fields, vec![index])
 }
@@ -244,6 +263,9 @@ impl Rule for SplRule {
             }
             let mut state = Vec::new();
             Self::state_of(p, row, view, "", &mut state);
+            if !Self::passes_pushdown(p, &state, event, "") {
+                return None;
+            }
             return Some(EventMatch {
                 event: EventRef::of(event),
                 fields: Vec::new(),
@@ -254,10 +276,15 @@ impl Rule for SplRule {
         let mut matched = false;
         for (i, p) in self.branches.iter().enumerate() {
             if let Some(row) = Self::check_branch(p, view) {
-                matched = true;
                 let prefix = section(i);
+                let start = state.len();
                 state.push((prefix.clone(), String::new()));
                 Self::state_of(p, row, view, &prefix, &mut state);
+                if Self::passes_pushdown(p, &state[start..], event, &prefix) {
+                    matched = true;
+                } else {
+                    state.truncate(start);
+                }
             }
         }
         matched.then(|| EventMatch {
@@ -294,7 +321,7 @@ impl Rule for SplRule {
                 .iter()
                 .enumerate()
                 .filter(|(_, m)| single || m.state.iter().any(|(n, _)| *n == prefix))
-                .map(|(i, m)| row_of_state(m, i as u32, &prefix))
+                .map(|(i, m)| row_of_state(&m.state, m.event.time, i as u32, &prefix))
                 .collect();
             for cmd in &p.rest {
                 rows = exec::run(cmd, rows, &results);

@@ -418,7 +418,7 @@ struct Group {
 }
 
 /// The group keys of one row (several for multivalue by-fields); empty when it has none.
-fn keys_of(cmd: &StatsCmd, row: &Row<'_>) -> Vec<Vec<String>> {
+pub(crate) fn keys_of(cmd: &StatsCmd, row: &Row<'_>) -> Vec<Vec<String>> {
     let mut keys: Vec<Vec<String>> = vec![Vec::new()];
     for b in &cmd.by {
         let mut v = row.get(b);
@@ -464,6 +464,21 @@ fn compare_keys(a: &[String], b: &[String]) -> std::cmp::Ordering {
     std::cmp::Ordering::Equal
 }
 
+/// The by-fields of a group with key `key`, as the grouping outputs them.
+pub(crate) fn group_fields(cmd: &StatsCmd, key: Vec<String>) -> Vec<(String, Value)> {
+    cmd.by
+        .iter()
+        .zip(key)
+        .map(|(b, k)| {
+            let v = match (b.as_str(), parse_num(&k)) {
+                ("_time", Some(n)) => Value::Num(n),
+                _ => Value::Str(k),
+            };
+            (b.clone(), v)
+        })
+        .collect()
+}
+
 /// Run a stats-like command over rows (in Splunk's order: newest first).
 pub fn run<'e>(cmd: &StatsCmd, rows: Vec<Row<'e>>) -> Vec<Row<'e>> {
     let mut index: HashMap<Vec<String>, usize> = HashMap::new();
@@ -507,14 +522,7 @@ pub fn run<'e>(cmd: &StatsCmd, rows: Vec<Row<'e>>) -> Vec<Row<'e>> {
             groups
                 .into_iter()
                 .map(|g| {
-                    let mut fields: Vec<(String, Value)> = Vec::new();
-                    for (b, k) in cmd.by.iter().zip(g.key) {
-                        let v = match (b.as_str(), parse_num(&k)) {
-                            ("_time", Some(n)) => Value::Num(n),
-                            _ => Value::Str(k),
-                        };
-                        fields.push((b.clone(), v));
-                    }
+                    let mut fields = group_fields(cmd, g.key);
                     for (acc, agg) in g.accs.iter().zip(&cmd.aggs) {
                         let v = result(acc, agg.func);
                         match fields.iter_mut().find(|(n, _)| *n == agg.out) {

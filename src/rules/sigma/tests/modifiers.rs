@@ -239,6 +239,7 @@ fn expand_uses_placeholders_or_rejects() {
     std::fs::write(&p, "admin_hosts:\n  - 'ADM*'\n  - 'WS01.corp.local'\n").unwrap();
     let opts = crate::rules::loader::LoadOptions {
         placeholders: Some(p),
+        ..Default::default()
     };
     let (rules, verdicts) = load_with(&text, &opts);
     assert_eq!(rules.len(), 1, "{verdicts:?}");

@@ -185,3 +185,34 @@ fn needles_are_required_literals() {
     );
     assert_eq!(r.needles(), None, "a regex alternative has no literal");
 }
+
+#[test]
+fn non_ascii_substrings_match_every_case_and_give_needles() {
+    // Homoglyph rules list single Cyrillic letters: each is searched in both cases by the
+    // substring automaton, and both spellings are needles.
+    let r = proc_rule("    sel:\n        CommandLine|contains:\n            - 'а'\n            - 'е'\n    condition: sel\n");
+    let mut needles: Vec<String> = r
+        .needles()
+        .expect("needles")
+        .into_iter()
+        .map(|n| n.needle)
+        .collect();
+    needles.sort();
+    assert_eq!(needles, vec!["А", "Е", "а", "е"]);
+    assert!(fires(
+        &r,
+        &sysmon1(&[("CommandLine", "powershell -ЕncodedCommand x")])
+    ));
+    assert!(fires(&r, &sysmon1(&[("CommandLine", "cmd /c dеl x")])));
+    assert!(!fires(&r, &sysmon1(&[("CommandLine", "cmd /c del x")])));
+    // Long lists keep their needles (emoji rules list ~100 values).
+    let many: String = (0x1F400..0x1F460u32)
+        .filter_map(char::from_u32)
+        .map(|c| format!("            - '{c}'\n"))
+        .collect();
+    let r = proc_rule(&format!(
+        "    sel:\n        CommandLine|contains:\n{many}    condition: sel\n"
+    ));
+    assert_eq!(r.needles().map(|n| n.len()), Some(0x60));
+    assert!(fires(&r, &sysmon1(&[("CommandLine", "echo \u{1F40D}")])));
+}

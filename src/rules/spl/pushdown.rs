@@ -1,0 +1,299 @@
+//! Filters after `stats` evaluated per event, so events that could only form groups the
+//! pipeline drops are never kept.
+//!
+//! Many detections group every process event (`tstats ... by process_name process ...`) and
+//! only then filter on the group-by values (`regex process="\x{202E}"`, `where len(process_name)
+//! = 5`, a `lookup` followed by `search tool=*`). A group's by-values are the same for each of
+//! its events, so a filter that reads only by-values (or fields computed from them) keeps or
+//! drops a group exactly when it keeps or drops each of its events' one-event groups. Such a
+//! filter can run in `check`, on the row the grouping would give the event alone.
+//!
+//! Which filters qualify is decided at compile time by following the fields that depend on
+//! aggregates (`count`, `min(_time)`, `values(x)`...): every field the grouping outputs other
+//! than the by-fields is "tainted", and taint flows through `eval`, `rename`, `rex`, `lookup`,
+//! `convert`, `bin` and `addtotals`. A `search`, `where` or `regex` that reads no tainted field
+//! is pushed; the others are skipped here (they still run in `finish`). The walk stops at the
+//! first command that is not per-row (another grouping, `dedup`, `join`, `sort`, `head`...).
+
+use super::commands::{Command, RexMode};
+use super::exec;
+use super::row::{name_matches, wildcard_capture, Row};
+use super::stats::{self, StatsCmd, StatsKind};
+
+/// The per-event part of the commands after a pipeline's first grouping.
+#[derive(Debug, Clone)]
+pub struct Pushdown {
+    grouping: StatsCmd,
+    /// The per-row commands to run on the one-event group, ending with the last pushed
+    /// filter; filters that read tainted fields are left out.
+    commands: Vec<Command>,
+}
+
+impl Pushdown {
+    /// Plan the pushdown for the commands run in `finish`; `None` when no filter qualifies.
+    pub fn plan(rest: &[Command]) -> Option<Pushdown> {
+        let Some(Command::Stats(grouping)) = rest.first() else {
+            return None;
+        };
+        if !matches!(grouping.kind, StatsKind::Stats | StatsKind::Tstats)
+            || grouping.has_wildcards()
+        {
+            return None;
+        }
+        let mut taint = Taint::default();
+        for b in &grouping.by {
+            taint.set(b, false);
+        }
+        for a in &grouping.aggs {
+            taint.set(&a.out, true);
+        }
+        let mut commands = Vec::new();
+        let mut kept_len = 0;
+        for cmd in &rest[1..] {
+            if !cmd.is_streaming() {
+                break;
+            }
+            match taint.step(cmd) {
+                Step::Filter => {
+                    commands.push(cmd.clone());
+                    kept_len = commands.len();
+                }
+                Step::SkipFilter => {}
+                Step::Transform => commands.push(cmd.clone()),
+                Step::Stop => break,
+            }
+        }
+        if kept_len == 0 {
+            return None;
+        }
+        commands.truncate(kept_len);
+        let commands = live(commands);
+        Some(Pushdown {
+            grouping: (**grouping).clone(),
+            commands,
+        })
+    }
+
+    /// Whether a row the grouping would put in some group survives the pushed filters in one
+    /// of its groups (`false`: the event cannot contribute to any result row).
+    pub fn keeps(&self, row: &Row<'_>) -> bool {
+        let keys = stats::keys_of(&self.grouping, row);
+        keys.into_iter().any(|key| {
+            let mut group = Row::plain(stats::group_fields(&self.grouping, key), Vec::new());
+            self.commands.iter().all(|c| exec::apply(c, &mut group))
+        })
+    }
+}
+
+/// Drop the transforms whose outputs no later kept command reads (the `ctime` conversions of
+/// `firstTime`, evals that only feed the report): they would only cost time per event.
+fn live(commands: Vec<Command>) -> Vec<Command> {
+    let mut needed: Vec<String> = Vec::new();
+    let mut any = false;
+    let mut keep = vec![false; commands.len()];
+    for (i, cmd) in commands.iter().enumerate().rev() {
+        let is_filter = matches!(
+            cmd,
+            Command::Search(_) | Command::Where(_) | Command::Regex { .. }
+        );
+        let used = is_filter
+            || any
+            || match writes(cmd) {
+                Some(out) => out.iter().any(|w| {
+                    needed
+                        .iter()
+                        .any(|n| name_matches(w, n) || name_matches(n, w))
+                }),
+                None => true,
+            };
+        if used {
+            keep[i] = true;
+            any |= cmd.reads(&mut needed);
+        }
+    }
+    commands
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(c, k)| k.then_some(c))
+        .collect()
+}
+
+/// The fields a per-row command sets or moves; `None` when that is not known by name.
+fn writes(cmd: &Command) -> Option<Vec<String>> {
+    Some(match cmd {
+        Command::Eval(assigns) => assigns.iter().map(|(n, _)| n.clone()).collect(),
+        // A rename also takes its source away.
+        Command::Rename(pairs) => pairs
+            .iter()
+            .flat_map(|(from, to)| [from.clone(), to.clone()])
+            .collect(),
+        Command::Rex {
+            mode: RexMode::Extract { names, .. },
+            ..
+        } => names.clone(),
+        Command::Rex { field, .. } => vec![field.clone()],
+        Command::Lookup(l) => l.outputs.iter().map(|(_, f)| f.clone()).collect(),
+        Command::Convert { fields, .. } => fields.iter().map(|(_, d)| d.clone()).collect(),
+        Command::Bin { out, .. } | Command::AddTotals { out, .. } => vec![out.clone()],
+        Command::Fillnull { fields, .. } => fields.clone(),
+        _ => return None,
+    })
+}
+
+/// What a command does to the pushdown.
+enum Step {
+    /// A filter on untainted fields: pushed.
+    Filter,
+    /// A filter that reads a tainted field: left to `finish`.
+    SkipFilter,
+    /// A per-row command whose outputs' taint is now known.
+    Transform,
+    /// A command the walk cannot follow.
+    Stop,
+}
+
+/// The fields present after the grouping, each with whether it depends on an aggregate.
+/// Absent fields are null in every group, so untainted.
+#[derive(Default)]
+struct Taint {
+    fields: Vec<(String, bool)>,
+}
+
+impl Taint {
+    fn get(&self, name: &str) -> bool {
+        self.fields.iter().any(|(n, t)| n == name && *t)
+    }
+
+    fn set(&mut self, name: &str, tainted: bool) {
+        match self.fields.iter_mut().find(|(n, _)| n == name) {
+            Some((_, t)) => *t = tainted,
+            None => self.fields.push((name.to_string(), tainted)),
+        }
+    }
+
+    fn any(&self) -> bool {
+        self.fields.iter().any(|(_, t)| *t)
+    }
+
+    /// Whether what `cmd` reads depends on an aggregate.
+    fn reads_tainted(&self, cmd: &Command) -> bool {
+        let mut names = Vec::new();
+        let wildcard = cmd.reads(&mut names);
+        (wildcard && self.any()) || names.iter().any(|n| self.get(n))
+    }
+
+    fn step(&mut self, cmd: &Command) -> Step {
+        match cmd {
+            Command::Search(_) | Command::Where(_) | Command::Regex { .. } => {
+                if self.reads_tainted(cmd) {
+                    Step::SkipFilter
+                } else {
+                    Step::Filter
+                }
+            }
+            Command::Eval(assigns) => {
+                for (name, e) in assigns {
+                    let mut reads = Vec::new();
+                    e.fields(&mut reads);
+                    let t = reads.iter().any(|n| self.get(n));
+                    self.set(name, t);
+                }
+                Step::Transform
+            }
+            Command::Rename(pairs) => {
+                for (from, to) in pairs {
+                    self.rename(from, to);
+                }
+                Step::Transform
+            }
+            Command::Table(names)
+            | Command::Fields {
+                remove: false,
+                names,
+            } => {
+                self.fields
+                    .retain(|(n, _)| names.iter().any(|p| name_matches(p, n)));
+                Step::Transform
+            }
+            Command::Fields {
+                remove: true,
+                names,
+            } => {
+                self.fields
+                    .retain(|(n, _)| !names.iter().any(|p| name_matches(p, n)));
+                Step::Transform
+            }
+            Command::Rex { field, mode, .. } => {
+                let t = self.get(field);
+                match mode {
+                    RexMode::Extract { names, .. } => {
+                        for n in names {
+                            let t = t || self.get(n);
+                            self.set(n, t);
+                        }
+                    }
+                    RexMode::Sed { .. } => self.set(field, t),
+                }
+                Step::Transform
+            }
+            Command::Lookup(l) => {
+                let t = l.inputs.iter().any(|(_, f)| self.get(f));
+                for (_, f) in &l.outputs {
+                    let t = t || self.get(f);
+                    self.set(f, t);
+                }
+                Step::Transform
+            }
+            Command::Fillnull { fields, .. } if !fields.is_empty() => Step::Transform,
+            Command::Convert { fields, .. } => {
+                for (src, dst) in fields {
+                    let t = self.get(src) || self.get(dst);
+                    self.set(dst, t);
+                }
+                Step::Transform
+            }
+            Command::Bin { field, out, .. } => {
+                let t = self.get(field) || self.get(out);
+                self.set(out, t);
+                Step::Transform
+            }
+            Command::AddTotals { out, .. } => {
+                let t = self.reads_tainted(cmd) || self.get(out);
+                self.set(out, t);
+                Step::Transform
+            }
+            _ => Step::Stop,
+        }
+    }
+
+    /// Follow `rename from AS to` (with `*` wildcards) as [`exec`] applies it.
+    fn rename(&mut self, from: &str, to: &str) {
+        let mut moves: Vec<(String, String)> = Vec::new();
+        for (n, _) in &self.fields {
+            let target = if from.contains('*') {
+                wildcard_capture(from, n).map(|caps| {
+                    let mut target = String::new();
+                    let mut pieces = to.split('*');
+                    target.push_str(pieces.next().unwrap_or(""));
+                    for (cap, piece) in caps.iter().zip(pieces) {
+                        target.push_str(cap);
+                        target.push_str(piece);
+                    }
+                    target
+                })
+            } else {
+                (n == from).then(|| to.to_string())
+            };
+            if let Some(t) = target {
+                if t != *n {
+                    moves.push((n.clone(), t));
+                }
+            }
+        }
+        for (old, new) in moves {
+            let t = self.get(&old);
+            self.fields.retain(|(n, _)| *n != old && *n != new);
+            self.fields.push((new, t));
+        }
+    }
+}
