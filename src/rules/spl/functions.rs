@@ -8,6 +8,7 @@ use super::function_helpers::{
 };
 use super::value::{parse_num, Value};
 use regex::Regex;
+use std::borrow::Cow;
 
 /// Largest compiled regex accepted (bytes of program).
 pub const REGEX_SIZE_LIMIT: usize = 8 << 20;
@@ -287,16 +288,19 @@ impl Func {
         Ok(Func { kind, regex })
     }
 
-    fn pattern(&self, arg: &Expr, env: &dyn Env, like: bool) -> Option<Regex> {
+    /// The compiled pattern, borrowed: a clone of a `Regex` starts with empty search caches,
+    /// so cloning per call would rebuild its lazy DFA on every event.
+    fn pattern(&self, arg: &Expr, env: &dyn Env, like: bool) -> Option<Cow<'_, Regex>> {
         if let Some(r) = &self.regex {
-            return Some(r.clone());
+            return Some(Cow::Borrowed(r));
         }
         let p = arg.eval(env).text()?.into_owned();
-        if like {
+        let compiled = if like {
             like_regex(&p).ok()
         } else {
             compile_regex(&p).ok()
-        }
+        };
+        compiled.map(Cow::Owned)
     }
 
     /// Call with unevaluated arguments (conditionals evaluate lazily).
