@@ -271,7 +271,7 @@ fn test_values(test: &ItemTest, source: &mut Source<'_>, event: &Event, view: &V
             .iter()
             .all(|&i| source(&mut |v| set.test_one(i, &text(&v), number(&v))).unwrap_or(false)),
         ItemTest::Strings(set) => source(&mut |v| set.any(&text(&v), number(&v))).unwrap_or(false),
-        ItemTest::Regex { res, all } => {
+        ItemTest::Regex { res, all, .. } => {
             let mut found = vec![false; res.len()];
             source(&mut |v| {
                 let t = text(&v);

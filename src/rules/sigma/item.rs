@@ -131,6 +131,9 @@ pub enum ItemTest {
     Regex {
         /// The regexes.
         res: Vec<Regex>,
+        /// Per regex, lower-case literals one of which starts every match (for the
+        /// pre-filter), when a small set of them is known.
+        literals: Vec<Option<Vec<String>>>,
         /// AND instead of OR.
         all: bool,
     },
@@ -363,11 +366,23 @@ fn typed(
     ctx: &mut dyn Context,
 ) -> Result<ItemTest, String> {
     if let Some((i, ml, s)) = m.re {
-        let res = values
+        let patterns: Vec<String> = values
             .iter()
-            .map(|v| build_regex(&ascii_classes(&scalar_text(v)), i, ml, s))
+            .map(|v| ascii_classes(&scalar_text(v)))
+            .collect();
+        let res = patterns
+            .iter()
+            .map(|p| build_regex(p, i, ml, s))
             .collect::<Result<_, _>>()?;
-        return Ok(ItemTest::Regex { res, all: m.all });
+        let literals = patterns
+            .iter()
+            .map(|p| super::regex_literals::prefixes(p, i, ml, s))
+            .collect();
+        return Ok(ItemTest::Regex {
+            res,
+            literals,
+            all: m.all,
+        });
     }
     if m.cidr {
         let nets = values

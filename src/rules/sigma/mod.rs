@@ -17,6 +17,7 @@ mod item;
 mod logsource;
 mod matcher;
 mod needles;
+mod regex_literals;
 mod rule;
 mod timepart;
 mod value;

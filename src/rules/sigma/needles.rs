@@ -45,8 +45,10 @@ fn selection(i: usize, det: &Detection, direct: &View, alt: Option<&View>) -> Op
 }
 
 fn item(it: &Item, direct: &View, alt: Option<&View>) -> Option<Set> {
-    let ItemTest::Strings(set) = &it.test else {
-        return None;
+    let lits: Vec<&str> = match &it.test {
+        ItemTest::Strings(set) => set.required_literals()?,
+        ItemTest::Regex { literals, all, .. } => regex_needles(literals, *all)?,
+        _ => return None,
     };
     let field = match it.target {
         Target::Keywords => None,
@@ -65,7 +67,6 @@ fn item(it: &Item, direct: &View, alt: Option<&View>) -> Option<Set> {
             }
         }
     };
-    let lits = set.required_literals()?;
     Some(
         lits.into_iter()
             .map(|l| Needle {
@@ -74,6 +75,25 @@ fn item(it: &Item, direct: &View, alt: Option<&View>) -> Option<Set> {
             })
             .collect(),
     )
+}
+
+/// The literals of `re` values: one of each regex's set (ORed), or the best set (ANDed).
+fn regex_needles(literals: &[Option<Vec<String>>], all: bool) -> Option<Vec<&str>> {
+    fn as_strs(l: &[String]) -> Vec<&str> {
+        l.iter().map(String::as_str).collect()
+    }
+    if all {
+        return literals
+            .iter()
+            .flatten()
+            .max_by_key(|l| l.iter().map(String::len).min().unwrap_or(0))
+            .map(|l| as_strs(l));
+    }
+    let mut out = Vec::new();
+    for l in literals {
+        out.extend(as_strs(l.as_ref()?));
+    }
+    Some(out)
 }
 
 /// The most selective alternative: longest shortest needle, then fewest needles.

@@ -181,9 +181,23 @@ fn needles_are_required_literals() {
     let r = proc_rule("    sel:\n        User|contains: 'alice'\n    condition: sel\n");
     assert_eq!(r.needles(), None, "User is derived on 4688");
     let r = proc_rule(
-        "    a:\n        CommandLine|contains: 'x1'\n    b:\n        CommandLine|re: 'y'\n    condition: a or b\n",
+        "    a:\n        CommandLine|contains: 'x1'\n    b:\n        CommandLine|re: '\\w+y'\n    condition: a or b\n",
     );
-    assert_eq!(r.needles(), None, "a regex alternative has no literal");
+    assert_eq!(r.needles(), None, "a regex without a literal start");
+    let r = proc_rule(
+        "    a:\n        CommandLine|contains: 'x1'\n    b:\n        CommandLine|re: 'yz\\w'\n    condition: a or b\n",
+    );
+    let needles: Vec<String> = r
+        .needles()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|n| n.needle)
+        .collect();
+    assert_eq!(
+        needles,
+        vec!["x1", "yz"],
+        "a regex gives the literal its matches start with"
+    );
 }
 
 #[test]
