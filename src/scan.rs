@@ -12,7 +12,6 @@
 use crate::discover::{discover, Discovery, LogFile};
 use crate::dispatch::Dispatcher;
 use crate::event::Event;
-use crate::hit::Hit;
 use crate::read::{read_log, FileControl, FileReport, ReadOptions};
 use crate::rules::{EventMatch, Rule};
 use jiff::Timestamp;
@@ -105,8 +104,9 @@ pub struct ScanResult {
     pub discovery: Discovery,
     /// Coverage per file, in discovery order.
     pub files: Vec<FileReport>,
-    /// Every distinct hit (copies of a log folded into `also_in`), unsorted.
-    pub hits: Vec<Hit>,
+    /// Every distinct hit (copies of a log folded into `also_in`), in the timeline order;
+    /// spilled to disk past a memory budget and read back as a stream.
+    pub hits: crate::collect::SortedHits,
     /// Time per file in milliseconds (with `timing`).
     pub file_millis: Vec<u64>,
     /// Time per rule (with `timing`).
@@ -206,7 +206,7 @@ pub fn scan(
             }
         }
     });
-    let hits = hits.into_hits();
+    let hits = hits.finish();
     let rule_timings = shared
         .timing
         .as_ref()

@@ -157,6 +157,13 @@ fn overview(s: &mut String, r: &Report<'_>) {
             o.folded_copies
         );
     }
+    if o.shown < o.hits {
+        let _ = write!(
+            s,
+            r#"<p class="note" id="hits-shown"><span class="warn">{} of {} hits are shown</span> in this report's charts, detections, processes and scripts: the most severe, then the earliest. The counts above are of every hit; the timeline outputs (CSV/JSON) list them all.</p>"#,
+            o.shown, o.hits
+        );
+    }
     if !r.hits.is_empty() {
         // The chart of hits over time sits in the overview, so the first screen shows it.
         s.push_str("<h3>Hits over time</h3>");

@@ -63,6 +63,13 @@ pub fn render(r: &Report<'_>) -> String {
 fn overview(s: &mut String, r: &Report<'_>) {
     let o = &r.overview;
     let _ = writeln!(s, "## Overview\n");
+    if o.shown < o.hits {
+        let _ = writeln!(
+            s,
+            "**{} of {} hits are shown** in this report (the most severe, then the earliest); the counts below are of every hit, and the timeline outputs (CSV/JSON) list them all.\n",
+            o.shown, o.hits
+        );
+    }
     let _ = writeln!(
         s,
         "| {} |\n|{}",

@@ -49,6 +49,9 @@ pub struct HostRow {
 pub struct Overview {
     /// Hits.
     pub hits: usize,
+    /// Hits the report lists (the most severe when there are too many to list; see
+    /// [`crate::collect::SortedHits::most_severe`]); the counts of the overview are of all hits.
+    pub shown: usize,
     /// Computers with hits, most hits first.
     pub hosts: Vec<HostRow>,
     /// First hit time.
@@ -98,7 +101,8 @@ pub struct RuleGroup<'a> {
 pub struct Report<'a> {
     /// When the report was written.
     pub generated: Timestamp,
-    /// The hits, filtered, deduplicated, in time order.
+    /// The hits the report lists, filtered, deduplicated, in time order: all of them, or the
+    /// most severe when there are too many ([`Overview::shown`] of [`Overview::hits`]).
     pub hits: &'a [Hit],
     /// The overview.
     pub overview: Overview,
@@ -130,10 +134,17 @@ pub fn last_time(h: &Hit) -> Timestamp {
 
 /// Compute the report.
 pub fn build<'a>(ctx: &ReportContext<'a>, context: &IncidentContext) -> Report<'a> {
-    let hits = ctx.hits;
+    let hits = ctx.hits.most_severe();
     let (lineages, lineages_more) = lineage::build(hits, context, MAX_LINEAGES);
     let (scripts, scripts_unresolved) = scripts::build(hits, context, MAX_SCRIPTS);
     let mut notes = context.notes.clone();
+    let overview = overview(ctx, hits.len());
+    if overview.shown < overview.hits {
+        notes.push(format!(
+            "{} of {} hits are listed (the most severe, then the earliest); the timeline outputs have every hit",
+            overview.shown, overview.hits
+        ));
+    }
     if lineages_more > 0 {
         notes.push(format!(
             "{lineages_more} more processes fired than the {MAX_LINEAGES} lineages shown"
@@ -142,7 +153,7 @@ pub fn build<'a>(ctx: &ReportContext<'a>, context: &IncidentContext) -> Report<'
     Report {
         generated: Timestamp::now(),
         hits,
-        overview: overview(ctx),
+        overview,
         rules: rule_groups(hits),
         lineages,
         lineages_more,
@@ -154,10 +165,10 @@ pub fn build<'a>(ctx: &ReportContext<'a>, context: &IncidentContext) -> Report<'
     }
 }
 
-fn overview(ctx: &ReportContext<'_>) -> Overview {
-    let hits = ctx.hits;
+/// The overview, counted over every hit in one pass; `shown` hits are listed.
+fn overview(ctx: &ReportContext<'_>, shown: usize) -> Overview {
     let mut o = Overview {
-        hits: hits.len(),
+        shown,
         files_scanned: ctx.result.files.len(),
         bytes: ctx.result.discovery.total_bytes(),
         files_skipped: ctx.result.discovery.skipped.len(),
@@ -167,10 +178,12 @@ fn overview(ctx: &ReportContext<'_>) -> Overview {
         rules_rejected: ctx.rules_rejected,
         ..Overview::default()
     };
-    let mut hosts: BTreeMap<&str, HostRow> = BTreeMap::new();
+    let mut hosts: BTreeMap<std::sync::Arc<str>, HostRow> = BTreeMap::new();
     let mut tactics: BTreeMap<String, u64> = BTreeMap::new();
     let mut techniques: BTreeMap<String, u64> = BTreeMap::new();
-    for h in hits {
+    for h in ctx.hits.iter() {
+        let h = &h;
+        o.hits += 1;
         let (t0, t1) = (h.time(), last_time(h));
         o.first = Some(o.first.map_or(t0, |f| f.min(t0)));
         o.last = Some(o.last.map_or(t1, |l| l.max(t1)));
@@ -178,13 +191,15 @@ fn overview(ctx: &ReportContext<'_>) -> Overview {
         if !h.also_in.is_empty() {
             o.folded_copies += 1;
         }
-        let row = hosts.entry(&h.event.computer).or_insert_with(|| HostRow {
-            name: h.event.computer.to_string(),
-            hits: 0,
-            levels: [0; 5],
-            first: t0,
-            last: t1,
-        });
+        let row = hosts
+            .entry(std::sync::Arc::clone(&h.event.computer))
+            .or_insert_with(|| HostRow {
+                name: h.event.computer.to_string(),
+                hits: 0,
+                levels: [0; 5],
+                first: t0,
+                last: t1,
+            });
         row.hits += 1;
         row.levels[h.rule.level as usize] += 1;
         row.first = row.first.min(t0);
