@@ -309,6 +309,17 @@ fn report_lists_the_most_severe_hits_and_says_how_many_of_all() {
     assert!(model.hits.windows(2).all(|w| w[0].time() <= w[1].time()));
     let listed: usize = model.rules.iter().map(|g| g.hits.len()).sum();
     assert_eq!(listed, 2, "detections list the shown hits only");
+    let counted: usize = model.rules.iter().map(|g| g.total).sum();
+    assert_eq!(counted, 2, "each listed rule has one hit in all");
+    assert!(
+        model
+            .notes
+            .iter()
+            .any(|n| n
+                == "2 more rules fired whose hits are not listed (less severe than those listed)"),
+        "{:?}",
+        model.notes
+    );
     let md = incident::render(ReportKind::Markdown, &ctx, &incident_context(&fx));
     assert!(md.contains("**2 of 4 hits are shown**"), "{md}");
     let html = incident::render(ReportKind::Html, &ctx, &incident_context(&fx));

@@ -294,7 +294,7 @@ fn rule_group(s: &mut String, r: &Report<'_>, g: &RuleGroup<'_>, rows: usize) {
         },
         badge(rule.level),
         e(&rule.title),
-        chart::plural(g.hits.len() as i64, "hit"),
+        chart::plural(g.total as i64, "hit"),
         e(&g.hosts.iter().cloned().collect::<Vec<_>>().join(", ")),
         utc(g.first),
         utc(g.last),
@@ -330,11 +330,12 @@ fn rule_group(s: &mut String, r: &Report<'_>, g: &RuleGroup<'_>, rows: usize) {
         }
     }
     s.push_str("</table>");
-    if g.hits.len() > rows {
+    let listed = rows.min(g.hits.len());
+    if g.total > listed {
         let _ = write!(
             s,
             "<p class=\"meta\">{} more hits of this rule are in the timeline outputs (CSV/JSON).</p>",
-            g.hits.len() - rows
+            g.total - listed
         );
     }
     s.push_str("</div></details>\n");

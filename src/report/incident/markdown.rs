@@ -119,7 +119,7 @@ fn detections(s: &mut String, r: &Report<'_>) {
             "### [{}] {}\n\n{} hits on {} · {} – {} · id `{}` · {} · techniques {}\n",
             rule.level.as_str(),
             md(&rule.title),
-            g.hits.len(),
+            g.total,
             md(&g.hosts.iter().cloned().collect::<Vec<_>>().join(", ")),
             utc(g.first),
             utc(g.last),
@@ -148,11 +148,12 @@ fn detections(s: &mut String, r: &Report<'_>) {
                 md(&truncate_chars(&details, MAX_CELL_CHARS))
             );
         }
-        if g.hits.len() > rows {
+        let listed = rows.min(g.hits.len());
+        if g.total > listed {
             let _ = writeln!(
                 s,
                 "\n{} more hits in the timeline outputs.",
-                g.hits.len() - rows
+                g.total - listed
             );
         }
         s.push('\n');
