@@ -58,13 +58,25 @@ pub(super) fn get_u32(r: &mut impl Read) -> std::io::Result<u32> {
     Ok(u32::from_le_bytes(get(r)?))
 }
 
+/// Strings up to this length are read into an allocation of their exact size (spilled values
+/// come back by the hundred thousand: no slack per string).
+const EXACT_STRING: usize = 1 << 20;
+
 pub(super) fn get_str(r: &mut impl Read) -> std::io::Result<String> {
     let len = get_u32(r)? as usize;
-    let mut b = Vec::new();
-    r.take(len as u64).read_to_end(&mut b)?;
-    if b.len() != len {
-        return Err(std::io::ErrorKind::UnexpectedEof.into());
-    }
+    let b = if len <= EXACT_STRING {
+        let mut b = vec![0u8; len];
+        r.read_exact(&mut b)?;
+        b
+    } else {
+        // A length this large is read as it comes, so a damaged run cannot make us reserve it.
+        let mut b = Vec::new();
+        r.take(len as u64).read_to_end(&mut b)?;
+        if b.len() != len {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        b
+    };
     String::from_utf8(b).map_err(|_| std::io::ErrorKind::InvalidData.into())
 }
 
