@@ -5,7 +5,7 @@ use super::hits::HitSet;
 use super::SortedHits;
 use crate::hit::Hit;
 use crate::report::filter::HitFilter;
-use crate::report::timeline::prepare;
+use crate::report::timeline::{prepare, Format};
 use crate::rules::{Level, LoadOptions};
 use crate::scan::{scan, Progress, ScanOptions};
 use std::path::{Path, PathBuf};
@@ -92,6 +92,18 @@ fn spilled_hits_merge_into_the_in_memory_timeline() {
     assert_eq!(render(two.by_ref().take(1)), render([first]));
     assert_eq!(render(one), render(two));
     assert_eq!(render(spilling.to_vec()), expected);
+    // The other timeline formats read the stream the same way (the table in two passes).
+    let prepared = prepare(hits.clone(), &HitFilter::default());
+    for format in [Format::Table, Format::Csv, Format::Json] {
+        let (mut streamed, mut batch) = (Vec::new(), Vec::new());
+        crate::report::timeline::write(&mut streamed, format, &spilling, true).unwrap();
+        crate::report::timeline::write(&mut batch, format, &prepared, true).unwrap();
+        assert_eq!(String::from_utf8(streamed), String::from_utf8(batch));
+    }
+    assert_eq!(
+        crate::report::navigator::layer(&spilling),
+        crate::report::navigator::layer(&prepared)
+    );
     assert!(!spilling.lost_hits());
     // Rules come back as the rules that fired.
     assert!(spilling
