@@ -130,7 +130,14 @@ pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
             report::summary::write_stats(&mut err, &ctx)?;
         }
     }
-    Ok(if result.is_partial() || rules_rejected > 0 {
+    // Hits spilled to a temporary file that could not be read back are missing from the outputs.
+    let lost = result.hits.lost_hits();
+    if lost {
+        eprintln!(
+            "evtxscan: error: some hits spilled to a temporary file could not be read back; the outputs are incomplete"
+        );
+    }
+    Ok(if result.is_partial() || rules_rejected > 0 || lost {
         EXIT_PARTIAL
     } else if hits.is_empty() {
         EXIT_CLEAN

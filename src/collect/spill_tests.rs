@@ -157,3 +157,26 @@ fn most_severe_keeps_the_highest_levels_then_the_earliest_in_timeline_order() {
         render(all.iter().cloned())
     );
 }
+
+#[test]
+fn a_damaged_run_gives_what_it_can_and_says_hits_were_lost() {
+    use std::io::{Seek, Write};
+    let (_dir, hits) = hits_of_two_copies();
+    let mut tables = super::hit_codec::Tables::default();
+    let mut file = tempfile::tempfile().unwrap();
+    let mut bytes = Vec::new();
+    for h in hits.iter().take(2) {
+        super::hit_codec::encode(&mut bytes, h, &mut tables).unwrap();
+    }
+    // The second hit is cut short.
+    bytes.truncate(bytes.len() - 3);
+    file.write_all(&bytes).unwrap();
+    file.rewind().unwrap();
+    let sorted = SortedHits::new(Vec::new(), vec![file], tables);
+    let back: Vec<Hit> = sorted.iter().collect();
+    assert_eq!(
+        render(back),
+        render(prepare(vec![hits[0].clone()], &HitFilter::default()))
+    );
+    assert!(sorted.lost_hits());
+}
