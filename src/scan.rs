@@ -12,7 +12,6 @@
 use crate::discover::{discover, Discovery, LogFile};
 use crate::dispatch::Dispatcher;
 use crate::event::Event;
-use crate::hit::Hit;
 use crate::read::{read_log, FileControl, FileReport, ReadOptions};
 use crate::rules::{EventMatch, Rule};
 use jiff::Timestamp;
@@ -105,8 +104,9 @@ pub struct ScanResult {
     pub discovery: Discovery,
     /// Coverage per file, in discovery order.
     pub files: Vec<FileReport>,
-    /// Every distinct hit (copies of a log folded into `also_in`), unsorted.
-    pub hits: Vec<Hit>,
+    /// Every distinct hit (copies of a log folded into `also_in`), in the timeline order;
+    /// spilled to disk past a memory budget and read back as a stream.
+    pub hits: crate::collect::SortedHits,
     /// Time per file in milliseconds (with `timing`).
     pub file_millis: Vec<u64>,
     /// Time per rule (with `timing`).
@@ -199,7 +199,7 @@ pub fn scan(
     let hits = hits
         .into_inner()
         .unwrap_or_else(|e| e.into_inner())
-        .into_hits();
+        .finish();
     let rule_timings = shared
         .timing
         .as_ref()
@@ -507,15 +507,28 @@ impl TestStall {
     }
 }
 
+/// Rules with more matches than this are finished one at a time, on the draining thread, so
+/// that two large ones are never in memory together.
+const LARGE_FINISH: usize = 20_000;
+
 /// Turn every rule's matches into hits: the store is drained rule by rule (one reader merging
 /// the spilled runs) while worker threads, one per core, run the rules' `finish` (stats, joins,
-/// the commands after them), handing each hit to `on_hit`. A bounded hand-over keeps at most
-/// only the rules being finished (one per worker) and the one being merged in memory.
+/// the commands after them), handing each hit to `on_hit`. The hand-over has no buffer, so
+/// only the rules being finished and the one being merged are in memory; a rule with very
+/// many matches is finished by the draining thread itself.
 fn finish_rules(
     store: &crate::collect::MatchStore,
     rules: &[Arc<dyn Rule>],
-    on_hit: &(dyn Fn(Hit) + Sync),
+    on_hit: &(dyn Fn(crate::hit::Hit) + Sync),
 ) {
+    let finish = |i: usize, folded: Vec<crate::collect::Folded>| {
+        let Some(rule) = rules.get(i) else { return };
+        let (matches, copies) = crate::collect::hits::Copies::split(folded);
+        for mut hit in rule.finish(matches) {
+            copies.attach(&mut hit);
+            on_hit(hit);
+        }
+    };
     let workers = rayon::current_num_threads().max(1);
     let (tx, rx) = crossbeam_channel::bounded::<(usize, Vec<crate::collect::Folded>)>(0);
     std::thread::scope(|scope| {
@@ -523,12 +536,7 @@ fn finish_rules(
             let rx = rx.clone();
             scope.spawn(move || {
                 for (i, folded) in rx {
-                    let Some(rule) = rules.get(i) else { continue };
-                    let (matches, copies) = crate::collect::hits::Copies::split(folded);
-                    for mut hit in rule.finish(matches) {
-                        copies.attach(&mut hit);
-                        on_hit(hit);
-                    }
+                    finish(i, folded);
                 }
             });
         }
@@ -537,7 +545,12 @@ fn finish_rules(
             let wanted = rules
                 .get(i)
                 .is_some_and(|r| r.aggregates() || !folded.is_empty());
-            if wanted {
+            if !wanted {
+                return;
+            }
+            if folded.len() > LARGE_FINISH {
+                finish(i, folded);
+            } else {
                 // The workers only stop when this sender is dropped, so the send succeeds.
                 let _ = tx.send((i, folded));
             }

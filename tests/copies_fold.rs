@@ -24,6 +24,7 @@ fn run(paths: &[PathBuf]) -> Vec<Hit> {
         Arc::new(Progress::default()),
     )
     .hits
+    .to_vec()
 }
 
 fn view(hits: &[Hit]) -> View {

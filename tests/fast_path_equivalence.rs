@@ -88,7 +88,7 @@ fn hits_with(
     options: &ScanOptions,
 ) -> Vec<String> {
     let result = scan(paths, rules, options, Arc::new(Progress::default()));
-    let mut v: Vec<String> = result.hits.iter().map(canonical).collect();
+    let mut v: Vec<String> = result.hits.iter().map(|h| canonical(&h)).collect();
     v.sort();
     v
 }

@@ -128,7 +128,7 @@ fn result_with_fatal(logs: &[LogFile], failed: &Path) -> evtxscan::scan::ScanRes
                 r
             })
             .collect(),
-        hits: Vec::new(),
+        hits: Default::default(),
         file_millis: Vec::new(),
         rule_timings: Vec::new(),
         elapsed: Duration::from_millis(1),
@@ -153,7 +153,7 @@ fn context_pass_leaves_out_files_the_scan_could_not_read() {
     let ctx = evtxscan::report::ReportContext {
         rules: &[],
         result: &result,
-        hits: &hits,
+        hits: &evtxscan::collect::SortedHits::from(hits.to_vec()),
         rules_rejected: 0,
         verdicts: &[],
     };

@@ -50,7 +50,7 @@ fn a_damaged_file_reads_the_same_in_summary_html_and_markdown() {
     let ctx = ReportContext {
         rules: &rules,
         result: &result,
-        hits: &hits,
+        hits: &evtxscan::collect::SortedHits::from(hits),
         rules_rejected: 0,
         verdicts: &[],
     };
@@ -106,7 +106,7 @@ fn newer_attack_tactics_take_their_kill_chain_place() {
     let ctx = ReportContext {
         rules: &objects,
         result: &result,
-        hits: &hits,
+        hits: &evtxscan::collect::SortedHits::from(hits),
         rules_rejected: 0,
         verdicts: &[],
     };

@@ -293,6 +293,47 @@ fn report_file_is_written_whole() {
     assert_eq!(model.rules.len(), 4);
 }
 
+/// Past the limit of hits a report lists, it lists the most severe, says so in its overview,
+/// and still counts every hit.
+#[test]
+fn report_lists_the_most_severe_hits_and_says_how_many_of_all() {
+    let mut fx = incident();
+    fx.timeline = evtxscan::collect::SortedHits::from(fx.hits.clone()).with_most_severe_limit(2);
+    let ctx = report_context(&fx);
+    let model = model::build(&ctx, &incident_context(&fx));
+    assert_eq!(model.overview.hits, 4, "the overview counts every hit");
+    assert_eq!(model.overview.shown, 2);
+    assert_eq!(model.hits.len(), 2);
+    let top = fx.hits.iter().map(|h| h.rule.level).max().unwrap();
+    assert!(model.hits.iter().any(|h| h.rule.level == top));
+    assert!(model.hits.windows(2).all(|w| w[0].time() <= w[1].time()));
+    let listed: usize = model.rules.iter().map(|g| g.hits.len()).sum();
+    assert_eq!(listed, 2, "detections list the shown hits only");
+    let counted: usize = model.rules.iter().map(|g| g.total).sum();
+    assert_eq!(counted, 2, "each listed rule has one hit in all");
+    assert!(
+        model
+            .notes
+            .iter()
+            .any(|n| n
+                == "2 more rules fired whose hits are not listed (less severe than those listed)"),
+        "{:?}",
+        model.notes
+    );
+    let md = incident::render(ReportKind::Markdown, &ctx, &incident_context(&fx));
+    assert!(md.contains("**2 of 4 hits are shown**"), "{md}");
+    let html = incident::render(ReportKind::Html, &ctx, &incident_context(&fx));
+    assert!(html.contains(r#"<span class="warn">2 of 4 hits are shown</span>"#));
+    // Under the limit nothing is said.
+    fx.timeline = evtxscan::collect::SortedHits::from(fx.hits.clone());
+    let md = incident::render(
+        ReportKind::Markdown,
+        &report_context(&fx),
+        &incident_context(&fx),
+    );
+    assert!(!md.contains("hits are shown"));
+}
+
 /// The context pass on real logs: a Sysmon 1 event whose parent is in the same file gets that
 /// parent in its lineage, read back from the file by `context::gather`.
 #[test]
@@ -367,7 +408,7 @@ fn long_rules_are_cut_with_a_note() {
     let ctx = evtxscan::report::ReportContext {
         rules: &rules,
         result: &result,
-        hits: &hits,
+        hits: &evtxscan::collect::SortedHits::from(hits.to_vec()),
         rules_rejected: 0,
         verdicts: &[],
     };

@@ -5,8 +5,7 @@
 mod report_common;
 
 use evtxscan::event::Event;
-use evtxscan::report::filter::HitFilter;
-use evtxscan::report::{incident, timeline, ReportContext};
+use evtxscan::report::{incident, ReportContext};
 use evtxscan::rules::{EventMatch, Level, Rule, RuleInfo, Scope, SourceFilter};
 use evtxscan::scan::{scan, Progress, ScanOptions};
 use std::path::Path;
@@ -61,7 +60,7 @@ fn real_log_through_scan_timeline_and_report() {
         },
     });
     let progress = Arc::new(Progress::default());
-    let mut result = scan(
+    let result = scan(
         &[dir.path().to_path_buf()],
         vec![Arc::clone(&rule)],
         &ScanOptions::default(),
@@ -76,7 +75,7 @@ fn real_log_through_scan_timeline_and_report() {
         4,
         "4 Sysmon 1 events, folded across the copies"
     );
-    let hits = timeline::prepare(std::mem::take(&mut result.hits), &HitFilter::default());
+    let hits = result.hits.to_vec();
     assert_eq!(hits.len(), 4);
     for h in &hits {
         assert!(h.event.source.display().ends_with("live/Sysmon.evtx"));
@@ -90,7 +89,7 @@ fn real_log_through_scan_timeline_and_report() {
     let ctx = ReportContext {
         rules: &rules,
         result: &result,
-        hits: &hits,
+        hits: &result.hits,
         rules_rejected: 0,
         verdicts: &[],
     };

@@ -67,7 +67,7 @@ fn summary_neutralizes_event_text() {
     let ctx = evtxscan::report::ReportContext {
         rules: &rules,
         result: &result,
-        hits: &hits,
+        hits: &evtxscan::collect::SortedHits::from(hits),
         rules_rejected: 0,
         verdicts: &[],
     };

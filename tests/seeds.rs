@@ -37,7 +37,7 @@ fn run(rule_paths: &[PathBuf]) -> Vec<Hit> {
     );
     assert_eq!(result.files.len(), 4);
     assert!(!result.is_partial(), "the samples are intact");
-    result.hits
+    result.hits.to_vec()
 }
 
 fn check(hits: &[Hit], bundled_only: bool) -> usize {

@@ -212,6 +212,7 @@ fn attack_samples_cover_what_both_peers_find() {
     // Peers report a record once per file holding it; evtxscan once, other files in `also_in`.
     let ours: BTreeSet<Key> = result
         .hits
+        .to_vec()
         .iter()
         .flat_map(|h| {
             std::iter::once(&h.event.source)

@@ -16,7 +16,7 @@ mod sources;
 use evtxscan::scan::{scan, Progress, ScanOptions};
 use fixtures::{bounded, every_event, records_in, small_logs, EVERY_EVENT};
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -79,9 +79,9 @@ fn stalled_file_is_cancelled_and_the_rest_is_scanned() {
         others.len() + 1,
         "every file is accounted for"
     );
-    let mut hits: HashMap<&Path, u64> = HashMap::new();
+    let mut hits: HashMap<std::path::PathBuf, u64> = HashMap::new();
     for h in result.hits.iter().filter(|h| h.rule.id == EVERY_EVENT) {
-        *hits.entry(h.event.source.path.as_path()).or_default() += 1;
+        *hits.entry(h.event.source.path.clone()).or_default() += 1;
     }
     for f in &result.files {
         if f.path == stalled {

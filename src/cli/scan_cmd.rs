@@ -70,11 +70,13 @@ pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
     if let Some(bar) = bar {
         bar.finish();
     }
-    let hits = report::timeline::prepare(std::mem::take(&mut result.hits), &filter);
+    // The hits come in the timeline order, folded across copies; a stream when they are many.
+    result.hits.set_filter(filter);
+    let hits = &result.hits;
     let ctx = ReportContext {
         rules: &rules,
         result: &result,
-        hits: &hits,
+        hits,
         rules_rejected,
         verdicts: &loaded.verdicts,
     };
@@ -84,12 +86,12 @@ pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
             let color = std::io::stdout().is_terminal();
             let stdout = std::io::stdout();
             let mut out = stdout.lock();
-            report::table::write(&mut out, &hits, color)?;
+            report::table::write(&mut out, hits, color)?;
         }
         format => {
             // A table written to a file has no colours.
             let write = |w: &mut dyn std::io::Write| {
-                report::timeline::write(w, format, &hits, args.timesketch)
+                report::timeline::write(w, format, hits, args.timesketch)
             };
             match &args.output {
                 Some(path) => report::atomic::write_file(path, |w| write(w))
@@ -103,7 +105,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
         }
     }
     if let Some(path) = &args.navigator {
-        report::atomic::write_file(path, |w| report::navigator::write(w, &hits))
+        report::atomic::write_file(path, |w| report::navigator::write(w, hits))
             .with_context(|| format!("writing {}", path.display()))?;
     }
     if !args.report.is_empty() {
@@ -129,7 +131,14 @@ pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
             report::summary::write_stats(&mut err, &ctx)?;
         }
     }
-    Ok(if result.is_partial() || rules_rejected > 0 {
+    // Hits spilled to a temporary file that could not be read back are missing from the outputs.
+    let lost = result.hits.lost_hits();
+    if lost {
+        eprintln!(
+            "evtxscan: error: some hits spilled to a temporary file could not be read back; the outputs are incomplete"
+        );
+    }
+    Ok(if result.is_partial() || rules_rejected > 0 || lost {
         EXIT_PARTIAL
     } else if hits.is_empty() {
         EXIT_CLEAN

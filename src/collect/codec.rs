@@ -10,16 +10,16 @@ use std::collections::HashSet;
 use std::io::{Read, Write};
 use std::sync::Arc;
 
-fn put_u32(w: &mut impl Write, v: u32) -> std::io::Result<()> {
+pub(super) fn put_u32(w: &mut impl Write, v: u32) -> std::io::Result<()> {
     w.write_all(&v.to_le_bytes())
 }
 
-fn put_str(w: &mut impl Write, s: &str) -> std::io::Result<()> {
+pub(super) fn put_str(w: &mut impl Write, s: &str) -> std::io::Result<()> {
     put_u32(w, s.len() as u32)?;
     w.write_all(s.as_bytes())
 }
 
-fn put_pairs(w: &mut impl Write, v: &[(String, String)]) -> std::io::Result<()> {
+pub(super) fn put_pairs(w: &mut impl Write, v: &[(String, String)]) -> std::io::Result<()> {
     put_u32(w, v.len() as u32)?;
     for (a, b) in v {
         put_str(w, a)?;
@@ -48,27 +48,39 @@ pub(super) fn encode(w: &mut impl Write, entry: &Entry) -> std::io::Result<()> {
     put_pairs(w, &entry.m.state)
 }
 
-fn get<const N: usize>(r: &mut impl Read) -> std::io::Result<[u8; N]> {
+pub(super) fn get<const N: usize>(r: &mut impl Read) -> std::io::Result<[u8; N]> {
     let mut b = [0u8; N];
     r.read_exact(&mut b)?;
     Ok(b)
 }
 
-fn get_u32(r: &mut impl Read) -> std::io::Result<u32> {
+pub(super) fn get_u32(r: &mut impl Read) -> std::io::Result<u32> {
     Ok(u32::from_le_bytes(get(r)?))
 }
 
-fn get_str(r: &mut impl Read) -> std::io::Result<String> {
+/// Strings up to this length are read into an allocation of their exact size (spilled values
+/// come back by the hundred thousand: no slack per string).
+const EXACT_STRING: usize = 1 << 20;
+
+pub(super) fn get_str(r: &mut impl Read) -> std::io::Result<String> {
     let len = get_u32(r)? as usize;
-    let mut b = Vec::new();
-    r.take(len as u64).read_to_end(&mut b)?;
-    if b.len() != len {
-        return Err(std::io::ErrorKind::UnexpectedEof.into());
-    }
+    let b = if len <= EXACT_STRING {
+        let mut b = vec![0u8; len];
+        r.read_exact(&mut b)?;
+        b
+    } else {
+        // A length this large is read as it comes, so a damaged run cannot make us reserve it.
+        let mut b = Vec::new();
+        r.take(len as u64).read_to_end(&mut b)?;
+        if b.len() != len {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        b
+    };
     String::from_utf8(b).map_err(|_| std::io::ErrorKind::InvalidData.into())
 }
 
-fn get_pairs(r: &mut impl Read) -> std::io::Result<Vec<(String, String)>> {
+pub(super) fn get_pairs(r: &mut impl Read) -> std::io::Result<Vec<(String, String)>> {
     let n = get_u32(r)? as usize;
     let mut v = Vec::with_capacity(n.min(1024));
     for _ in 0..n {

@@ -4,18 +4,25 @@
 //! [`crate::report::timeline::identity_order`]): a hit equal to one already kept only adds its
 //! files to `also_in`, and the kept hit is the one from the path that sorts first, so the result
 //! does not depend on which copy was read first. Aggregates keep at most [`MAX_RECORDS`]
-//! records; the rest are counted in `records_omitted`.
+//! records; the rest are counted in `records_omitted`. Past a byte budget the hits in memory are
+//! sorted and spilled to disk; [`HitSet::finish`] gives the timeline ([`SortedHits`]), which
+//! merges the spilled runs and folds equal hits across them.
 
+use super::codec::Interner;
+use super::hit_codec::{self, Tables};
+use super::sorted::SortedHits;
 use super::Folded;
 use crate::event::Source;
-use crate::hit::{EventRef, Hit};
+use crate::hit::{Aggregate, EventRef, Hit};
 use crate::report::timeline::identity_order;
 use crate::rules::EventMatch;
 use jiff::Timestamp;
 use std::cmp::Ordering;
 use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
+use std::fs::File;
 use std::hash::{Hash, Hasher};
+use std::io::BufWriter;
 use std::sync::Arc;
 
 /// The most records an aggregate hit lists.
@@ -85,59 +92,168 @@ impl Copies {
     }
 }
 
-/// Distinct hits, folded as they are added.
-#[derive(Default)]
+/// Hit bytes kept in memory before the buffered hits are spilled to disk as a sorted run.
+pub const DEFAULT_HIT_BUDGET: usize = 32 << 20;
+
+/// Distinct hits, folded as they are added; past a byte budget, spilled to disk in sorted runs.
+/// [`HitSet::finish`] turns them into [`SortedHits`], the timeline.
 pub struct HitSet {
     hits: Vec<Hit>,
     /// Identity hash → index in `hits` of the hit with that identity.
     index: HashMap<u64, usize>,
+    /// Estimated bytes of `hits` and `index`.
+    bytes: usize,
+    budget: usize,
+    /// Spilled runs, each sorted in the timeline order.
+    runs: Vec<File>,
+    tables: Tables,
+    strings: Interner,
+    /// A spill failed: everything stays in memory from then on.
+    failed: bool,
+}
+
+impl Default for HitSet {
+    fn default() -> HitSet {
+        HitSet::with_budget(DEFAULT_HIT_BUDGET)
+    }
 }
 
 impl HitSet {
-    /// An empty set.
+    /// An empty set with the default memory budget ([`DEFAULT_HIT_BUDGET`]).
     pub fn new() -> HitSet {
         HitSet::default()
     }
 
-    /// Number of distinct hits.
+    /// An empty set keeping about `budget` bytes of hits in memory.
+    pub fn with_budget(budget: usize) -> HitSet {
+        HitSet {
+            hits: Vec::new(),
+            index: HashMap::new(),
+            bytes: 0,
+            budget,
+            runs: Vec::new(),
+            tables: Tables::default(),
+            strings: Interner::default(),
+            failed: false,
+        }
+    }
+
+    /// Number of hits in memory (distinct among themselves; spilled ones not counted).
     pub fn len(&self) -> usize {
         self.hits.len()
     }
 
-    /// Whether no hit was added.
+    /// Whether no hit is in memory.
     pub fn is_empty(&self) -> bool {
         self.hits.is_empty()
     }
 
-    /// Add a hit: its records capped, folded into an equal hit already kept if there is one.
+    /// How many sorted runs were written to disk.
+    pub fn runs(&self) -> usize {
+        self.runs.len()
+    }
+
+    /// Add a hit: its records capped, folded into an equal hit already kept in memory if there
+    /// is one (equal hits already spilled are folded when the runs are merged).
     pub fn insert(&mut self, mut hit: Hit) {
         cap_records(&mut hit, MAX_RECORDS);
         let h = identity_hash(&hit);
         match self.index.get(&h).and_then(|&i| self.hits.get_mut(i)) {
-            Some(kept) if identity_order(kept, &hit) == Ordering::Equal => merge(kept, hit),
+            Some(kept) if identity_order(kept, &hit) == Ordering::Equal => {
+                self.bytes += 8 * (1 + hit.also_in.len());
+                merge(kept, hit);
+            }
             Some(_) => {
-                // A hash collision between different hits: keep both (the timeline's own
-                // deduplication still folds any later copy of this one).
-                self.hits.push(hit);
+                // A hash collision between different hits: keep both (the merge that makes the
+                // timeline folds any later copy of this one).
+                self.add(hit);
             }
             None => {
                 self.index.insert(h, self.hits.len());
-                self.hits.push(hit);
+                self.add(hit);
+            }
+        }
+        if self.bytes > self.budget && !self.failed && self.spill().is_err() {
+            self.failed = true;
+        }
+    }
+
+    fn add(&mut self, mut hit: Hit) {
+        self.strings.share(&mut hit.event);
+        if let Some(a) = &mut hit.aggregate {
+            a.records.iter_mut().for_each(|e| self.strings.share(e));
+        }
+        self.bytes += estimate(&hit) + std::mem::size_of::<(u64, usize)>() + 16;
+        self.hits.push(hit);
+    }
+
+    /// Write the buffered hits, sorted, to a new run. On failure they stay in memory.
+    fn spill(&mut self) -> std::io::Result<()> {
+        sort_timeline(&mut self.hits);
+        self.hits.iter_mut().for_each(tidy_also_in);
+        let tables = &mut self.tables;
+        let hits = &self.hits;
+        let written = (|| {
+            let mut w = BufWriter::new(tempfile::tempfile()?);
+            for h in hits {
+                hit_codec::encode(&mut w, h, tables)?;
+            }
+            w.into_inner().map_err(|e| e.into_error())
+        })();
+        match written {
+            Ok(file) => {
+                self.runs.push(file);
+                self.hits = Vec::new();
+                self.index = HashMap::new();
+                self.bytes = 0;
+                Ok(())
+            }
+            Err(e) => {
+                // Sorting moved the hits: index them again.
+                self.index = self
+                    .hits
+                    .iter()
+                    .enumerate()
+                    .map(|(i, h)| (identity_hash(h), i))
+                    .collect();
+                Err(e)
             }
         }
     }
 
-    /// The distinct hits, unsorted, each with `also_in` sorted and without its own file.
-    pub fn into_hits(self) -> Vec<Hit> {
-        let mut hits = self.hits;
-        for h in &mut hits {
-            h.also_in.sort_by(|a, b| a.path.cmp(&b.path));
-            h.also_in.dedup_by(|a, b| a.path == b.path);
-            let primary = h.event.source.path.clone();
-            h.also_in.retain(|s| s.path != primary);
-        }
-        hits
+    /// The hits in the timeline order, equal identities folded (see [`SortedHits`]).
+    pub fn finish(mut self) -> SortedHits {
+        sort_timeline(&mut self.hits);
+        self.tables.freeze();
+        SortedHits::new(self.hits, self.runs, self.tables)
     }
+}
+
+/// Sort hits in the timeline order: their identity, then the path of their file.
+pub(super) fn sort_timeline(hits: &mut [Hit]) {
+    hits.sort_by(|a, b| {
+        identity_order(a, b).then_with(|| a.event.source.path.cmp(&b.event.source.path))
+    });
+}
+
+/// Sort a hit's other files by path, once each, without its own.
+pub(super) fn tidy_also_in(h: &mut Hit) {
+    h.also_in.sort_by(|a, b| a.path.cmp(&b.path));
+    h.also_in.dedup_by(|a, b| a.path == b.path);
+    let primary = &h.event.source.path;
+    h.also_in.retain(|s| &s.path != primary);
+}
+
+/// Rough heap and inline size of a hit (its shared strings not counted).
+pub(super) fn estimate(h: &Hit) -> usize {
+    let pairs =
+        |v: &[(String, String)]| v.iter().map(|(a, b)| 48 + a.len() + b.len()).sum::<usize>();
+    let aggregate = h.aggregate.as_ref().map_or(0, |a| {
+        std::mem::size_of::<Aggregate>()
+            + pairs(&a.by)
+            + a.records.len() * std::mem::size_of::<EventRef>()
+    });
+    std::mem::size_of::<Hit>() + pairs(&h.fields) + 8 * h.also_in.len() + aggregate
 }
 
 /// Fold `dup` into `kept`; the hit from the path that sorts first is the one kept.

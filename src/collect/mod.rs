@@ -16,7 +16,11 @@
 //! [`crate::report::timeline`]) and caps the records an aggregate lists.
 
 mod codec;
+mod hit_codec;
 pub mod hits;
+pub mod sorted;
+
+pub use sorted::SortedHits;
 
 use crate::event::Source;
 use crate::hit::EventRef;
@@ -362,3 +366,6 @@ impl RunReader {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod spill_tests;

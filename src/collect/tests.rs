@@ -180,7 +180,7 @@ fn hit_set_folds_duplicates_as_they_arrive() {
     set.insert(event_hit("b.evtx", 5));
     set.insert(event_hit("b.evtx", 6));
     assert_eq!(set.len(), 2);
-    let mut hits = set.into_hits();
+    let mut hits = set.finish().to_vec();
     hits.sort_by_key(|h| h.event.record_id);
     assert_eq!(hits[0].event.source.display(), "a.evtx");
     let also: Vec<String> = hits[0].also_in.iter().map(|s| s.display()).collect();
@@ -201,7 +201,7 @@ fn hit_set_agrees_with_the_timeline() {
     let mut set = HitSet::new();
     hits.iter().cloned().for_each(|h| set.insert(h));
     let filter = crate::report::filter::HitFilter::default();
-    let streamed = crate::report::timeline::prepare(set.into_hits(), &filter);
+    let streamed = set.finish().to_vec();
     let batch = crate::report::timeline::prepare(hits, &filter);
     let view = |v: &[Hit]| {
         v.iter()
@@ -225,7 +225,7 @@ fn records_are_capped_and_the_rest_counted() {
     let mut h = aggregate_hit("a.evtx", &ids);
     let mut set = HitSet::new();
     set.insert(h.clone());
-    let kept = set.into_hits().pop().unwrap();
+    let kept = set.finish().to_vec().pop().unwrap();
     let a = kept.aggregate.unwrap();
     assert_eq!(a.count, MAX_RECORDS as u64 + 25);
     assert_eq!(a.records.len(), MAX_RECORDS);

@@ -8,6 +8,7 @@ use super::columns::{self, KeyColumn, LIST_SEPARATOR};
 use super::utc as rfc3339;
 use crate::hit::Hit;
 use crate::util::sanitize::for_csv;
+use std::borrow::Borrow;
 use std::io::Write;
 
 /// The columns before the key columns.
@@ -127,11 +128,15 @@ pub fn row(h: &Hit, timesketch: bool) -> Vec<String> {
 }
 
 /// Write the header and one line per hit.
-pub fn write(w: &mut dyn Write, hits: &[Hit], timesketch: bool) -> std::io::Result<()> {
+pub fn write<H: Borrow<Hit>>(
+    w: &mut dyn Write,
+    hits: impl IntoIterator<Item = H>,
+    timesketch: bool,
+) -> std::io::Result<()> {
     let mut out = csv::Writer::from_writer(w);
     out.write_record(header(timesketch))?;
     for h in hits {
-        out.write_record(row(h, timesketch).iter().map(|c| for_csv(c)))?;
+        out.write_record(row(h.borrow(), timesketch).iter().map(|c| for_csv(c)))?;
     }
     out.flush()?;
     Ok(())

@@ -4,6 +4,7 @@ use super::utc as rfc3339;
 use crate::event::Event;
 use crate::hit::Hit;
 use serde_json::{json, Map, Value};
+use std::borrow::Borrow;
 use std::io::Write;
 
 /// A normalized event as JSON: System values, then `data` with every field.
@@ -115,22 +116,32 @@ pub fn hit_json(h: &Hit, timesketch: bool) -> Value {
     v
 }
 
-/// One JSON object per line.
-pub fn write_jsonl(w: &mut dyn Write, hits: &[Hit], timesketch: bool) -> std::io::Result<()> {
+/// One JSON object per line, hit by hit as `hits` gives them.
+pub fn write_jsonl<H: Borrow<Hit>>(
+    w: &mut dyn Write,
+    hits: impl IntoIterator<Item = H>,
+    timesketch: bool,
+) -> std::io::Result<()> {
     for h in hits {
-        serde_json::to_writer(&mut *w, &hit_json(h, timesketch))?;
+        serde_json::to_writer(&mut *w, &hit_json(h.borrow(), timesketch))?;
         w.write_all(b"\n")?;
     }
     Ok(())
 }
 
 /// One JSON array of hit objects, written hit by hit (nothing holds the whole document).
-pub fn write_array(w: &mut dyn Write, hits: &[Hit], timesketch: bool) -> std::io::Result<()> {
+pub fn write_array<H: Borrow<Hit>>(
+    w: &mut dyn Write,
+    hits: impl IntoIterator<Item = H>,
+    timesketch: bool,
+) -> std::io::Result<()> {
     w.write_all(b"[")?;
-    for (i, h) in hits.iter().enumerate() {
-        w.write_all(if i == 0 { b"\n  " } else { b",\n  " })?;
-        serde_json::to_writer(&mut *w, &hit_json(h, timesketch))?;
+    let mut empty = true;
+    for h in hits {
+        w.write_all(if empty { b"\n  " } else { b",\n  " })?;
+        empty = false;
+        serde_json::to_writer(&mut *w, &hit_json(h.borrow(), timesketch))?;
     }
-    w.write_all(if hits.is_empty() { b"]\n" } else { b"\n]\n" })?;
+    w.write_all(if empty { b"]\n" } else { b"\n]\n" })?;
     Ok(())
 }

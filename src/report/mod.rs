@@ -19,7 +19,7 @@ pub mod timeline;
 
 pub use timeline::Format;
 
-use crate::hit::Hit;
+use crate::collect::SortedHits;
 use crate::rules::{Rule, RuleVerdict};
 use crate::scan::ScanResult;
 use jiff::fmt::temporal::DateTimePrinter;
@@ -32,8 +32,9 @@ pub struct ReportContext<'a> {
     pub rules: &'a [Arc<dyn Rule>],
     /// The scan's result (files, coverage, timings).
     pub result: &'a ScanResult,
-    /// The hits, filtered, deduplicated and sorted by time.
-    pub hits: &'a [Hit],
+    /// The hits, filtered, deduplicated and sorted by time, read as a stream (views that need
+    /// them all at once take [`SortedHits::most_severe`]).
+    pub hits: &'a SortedHits,
     /// How many rules were rejected at load.
     pub rules_rejected: usize,
     /// Every rule verdict.

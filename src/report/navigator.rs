@@ -4,6 +4,7 @@
 
 use crate::hit::Hit;
 use serde_json::{json, Value};
+use std::borrow::Borrow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
@@ -17,9 +18,12 @@ struct Technique {
 }
 
 /// The layer as JSON.
-pub fn layer(hits: &[Hit]) -> Value {
+pub fn layer<H: Borrow<Hit>>(hits: impl IntoIterator<Item = H>) -> Value {
     let mut by_technique: BTreeMap<String, Technique> = BTreeMap::new();
+    let mut total = 0usize;
     for h in hits {
+        let h = h.borrow();
+        total += 1;
         for t in &h.rule.techniques {
             let id = t.trim().to_ascii_uppercase();
             if !is_technique_id(&id) {
@@ -77,7 +81,7 @@ pub fn layer(hits: &[Hit]) -> Value {
         "domain": "enterprise-attack",
         "description": format!(
             "Techniques of the rules that fired in an evtxscan scan ({} hits); score = hits",
-            hits.len()
+            total
         ),
         "filters": {"platforms": ["Windows"]},
         "sorting": 3,
@@ -114,7 +118,10 @@ fn is_technique_id(s: &str) -> bool {
 }
 
 /// Write the layer (pretty JSON).
-pub fn write(w: &mut dyn Write, hits: &[Hit]) -> std::io::Result<()> {
+pub fn write<H: Borrow<Hit>>(
+    w: &mut dyn Write,
+    hits: impl IntoIterator<Item = H>,
+) -> std::io::Result<()> {
     serde_json::to_writer_pretty(&mut *w, &layer(hits))?;
     w.write_all(b"\n")
 }

@@ -59,7 +59,9 @@ pub fn write(w: &mut dyn Write, ctx: &ReportContext<'_>, color: bool) -> std::io
         BTreeMap::new();
     let mut by_computer: BTreeMap<String, u64> = BTreeMap::new();
     let mut folded = 0usize;
-    for h in ctx.hits {
+    let mut total = 0usize;
+    for h in ctx.hits.iter() {
+        total += 1;
         *by_level.entry(std::cmp::Reverse(h.rule.level)).or_default() += 1;
         *by_rule
             .entry((std::cmp::Reverse(h.rule.level), h.rule.title.clone()))
@@ -67,7 +69,7 @@ pub fn write(w: &mut dyn Write, ctx: &ReportContext<'_>, color: bool) -> std::io
         *by_computer.entry(h.event.computer.to_string()).or_default() += 1;
         folded += h.also_in.len();
     }
-    write!(w, "hits: {}", ctx.hits.len())?;
+    write!(w, "hits: {total}")?;
     if folded > 0 {
         write!(
             w,

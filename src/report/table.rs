@@ -6,6 +6,7 @@ use super::columns::details;
 use crate::hit::Hit;
 use crate::rules::Level;
 use crate::util::sanitize::{for_terminal, truncate_chars};
+use std::borrow::Borrow;
 use std::io::Write;
 
 /// Widest computer column.
@@ -56,30 +57,34 @@ fn line(h: &Hit) -> Line {
     }
 }
 
-/// Write a header and one line per hit; with `color`, the level is coloured (ANSI).
-pub fn write(w: &mut dyn Write, hits: &[Hit], color: bool) -> std::io::Result<()> {
-    if hits.is_empty() {
+/// Write a header and one line per hit; with `color`, the level is coloured (ANSI). Two passes
+/// over `hits`: one for the column widths, one to write.
+pub fn write<H: Borrow<Hit>, I: IntoIterator<Item = H> + Clone>(
+    w: &mut dyn Write,
+    hits: I,
+    color: bool,
+) -> std::io::Result<()> {
+    let [mut wt, mut wc, mut we, mut wr] =
+        ["TIME (UTC)", "COMPUTER", "EVENT", "RULE"].map(|header| header.chars().count());
+    let mut any = false;
+    for h in hits.clone() {
+        let l = line(h.borrow());
+        any = true;
+        wt = wt.max(l.time.chars().count());
+        wc = wc.max(l.computer.chars().count());
+        we = we.max(l.event.chars().count());
+        wr = wr.max(l.title.chars().count());
+    }
+    if !any {
         return Ok(());
     }
-    let lines: Vec<Line> = hits.iter().map(line).collect();
-    let width = |f: fn(&Line) -> &str, header: &str| {
-        lines
-            .iter()
-            .map(|l| f(l).chars().count())
-            .chain([header.chars().count()])
-            .max()
-            .unwrap_or(0)
-    };
-    let wt = width(|l| &l.time, "TIME (UTC)");
-    let wc = width(|l| &l.computer, "COMPUTER");
-    let we = width(|l| &l.event, "EVENT");
-    let wr = width(|l| &l.title, "RULE");
     writeln!(
         w,
         "{:<wt$}  {:<8}  {:<wc$}  {:<we$}  {:<wr$}  DETAILS",
         "TIME (UTC)", "LEVEL", "COMPUTER", "EVENT", "RULE"
     )?;
-    for l in &lines {
+    for h in hits {
+        let l = line(h.borrow());
         let label = format!("{:<8}", level_label(l.level));
         let level = if color { paint(l.level, &label) } else { label };
         writeln!(

@@ -9,6 +9,7 @@
 
 use super::filter::HitFilter;
 use crate::hit::Hit;
+use std::borrow::Borrow;
 use std::cmp::Ordering;
 use std::io::Write;
 
@@ -82,11 +83,12 @@ pub enum Format {
     Jsonl,
 }
 
-/// Write hits in a timeline format (`Table`: the table of [`super::table`], without colours).
-pub fn write(
+/// Write hits in a timeline format (`Table`: the table of [`super::table`], without colours),
+/// as `hits` gives them (the table makes two passes).
+pub fn write<H: Borrow<Hit>, I: IntoIterator<Item = H> + Clone>(
     w: &mut dyn Write,
     format: Format,
-    hits: &[Hit],
+    hits: I,
     timesketch: bool,
 ) -> std::io::Result<()> {
     match format {

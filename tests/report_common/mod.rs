@@ -228,7 +228,7 @@ pub fn scan_result(files: &[&str], damaged: &[&str]) -> ScanResult {
             missing: Vec::new(),
         },
         files: reports,
-        hits: Vec::new(),
+        hits: Default::default(),
         file_millis: Vec::new(),
         rule_timings: Vec::new(),
         elapsed: std::time::Duration::from_millis(5),
@@ -239,6 +239,8 @@ pub fn scan_result(files: &[&str], damaged: &[&str]) -> ScanResult {
 /// and the rules.
 pub struct Incident {
     pub hits: Vec<Hit>,
+    /// The same hits as a scan's timeline (what a `ReportContext` reads).
+    pub timeline: evtxscan::collect::SortedHits,
     pub events: Vec<Event>,
     pub result: ScanResult,
     pub rules: Vec<Arc<dyn Rule>>,
@@ -493,11 +495,11 @@ pub fn incident() -> Incident {
         reuse.event,
     ];
     events.extend(failed);
+    let hits =
+        evtxscan::report::timeline::prepare(hits, &evtxscan::report::filter::HitFilter::default());
     Incident {
-        hits: evtxscan::report::timeline::prepare(
-            hits,
-            &evtxscan::report::filter::HitFilter::default(),
-        ),
+        timeline: evtxscan::collect::SortedHits::from(hits.clone()),
+        hits,
         events,
         result: scan_result(&[sysmon, ps_log, security, dc], &["WKS02/damaged.evtx"]),
         rules: rule_objects(&[&ps_rule, &script_rule, &net_rule, &brute]),
@@ -519,7 +521,7 @@ pub fn report_context(i: &Incident) -> evtxscan::report::ReportContext<'_> {
     evtxscan::report::ReportContext {
         rules: &i.rules,
         result: &i.result,
-        hits: &i.hits,
+        hits: &i.timeline,
         rules_rejected: 1,
         verdicts: &[],
     }

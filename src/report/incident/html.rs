@@ -157,6 +157,13 @@ fn overview(s: &mut String, r: &Report<'_>) {
             o.folded_copies
         );
     }
+    if o.shown < o.hits {
+        let _ = write!(
+            s,
+            r#"<p class="note" id="hits-shown"><span class="warn">{} of {} hits are shown</span> in this report's charts, detections, processes and scripts: the most severe, then the earliest. The counts above are of every hit; the timeline outputs (CSV/JSON) list them all.</p>"#,
+            o.shown, o.hits
+        );
+    }
     if !r.hits.is_empty() {
         // The chart of hits over time sits in the overview, so the first screen shows it.
         s.push_str("<h3>Hits over time</h3>");
@@ -287,7 +294,7 @@ fn rule_group(s: &mut String, r: &Report<'_>, g: &RuleGroup<'_>, rows: usize) {
         },
         badge(rule.level),
         e(&rule.title),
-        chart::plural(g.hits.len() as i64, "hit"),
+        chart::plural(g.total as i64, "hit"),
         e(&g.hosts.iter().cloned().collect::<Vec<_>>().join(", ")),
         utc(g.first),
         utc(g.last),
@@ -323,11 +330,12 @@ fn rule_group(s: &mut String, r: &Report<'_>, g: &RuleGroup<'_>, rows: usize) {
         }
     }
     s.push_str("</table>");
-    if g.hits.len() > rows {
+    let listed = rows.min(g.hits.len());
+    if g.total > listed {
         let _ = write!(
             s,
             "<p class=\"meta\">{} more hits of this rule are in the timeline outputs (CSV/JSON).</p>",
-            g.hits.len() - rows
+            g.total - listed
         );
     }
     s.push_str("</div></details>\n");

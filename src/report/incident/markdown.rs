@@ -63,6 +63,13 @@ pub fn render(r: &Report<'_>) -> String {
 fn overview(s: &mut String, r: &Report<'_>) {
     let o = &r.overview;
     let _ = writeln!(s, "## Overview\n");
+    if o.shown < o.hits {
+        let _ = writeln!(
+            s,
+            "**{} of {} hits are shown** in this report (the most severe, then the earliest); the counts below are of every hit, and the timeline outputs (CSV/JSON) list them all.\n",
+            o.shown, o.hits
+        );
+    }
     let _ = writeln!(
         s,
         "| {} |\n|{}",
@@ -112,7 +119,7 @@ fn detections(s: &mut String, r: &Report<'_>) {
             "### [{}] {}\n\n{} hits on {} · {} – {} · id `{}` · {} · techniques {}\n",
             rule.level.as_str(),
             md(&rule.title),
-            g.hits.len(),
+            g.total,
             md(&g.hosts.iter().cloned().collect::<Vec<_>>().join(", ")),
             utc(g.first),
             utc(g.last),
@@ -141,11 +148,12 @@ fn detections(s: &mut String, r: &Report<'_>) {
                 md(&truncate_chars(&details, MAX_CELL_CHARS))
             );
         }
-        if g.hits.len() > rows {
+        let listed = rows.min(g.hits.len());
+        if g.total > listed {
             let _ = writeln!(
                 s,
                 "\n{} more hits in the timeline outputs.",
-                g.hits.len() - rows
+                g.total - listed
             );
         }
         s.push('\n');

@@ -72,7 +72,7 @@ pub fn gather(ctx: &ReportContext<'_>) -> IncidentContext {
         .filter(|l| !left_out.contains(l.path.as_path()))
         .cloned()
         .collect();
-    let mut gathered = context::gather(&logs, ctx.hits);
+    let mut gathered = context::gather(&logs, ctx.hits.most_severe());
     if stopped > 0 {
         gathered.notes.push(format!(
             "{stopped} event logs the scan had to stop were not read for context"

@@ -49,6 +49,9 @@ pub struct HostRow {
 pub struct Overview {
     /// Hits.
     pub hits: usize,
+    /// Hits the report lists (the most severe when there are too many to list; see
+    /// [`crate::collect::SortedHits::most_severe`]); the counts of the overview are of all hits.
+    pub shown: usize,
     /// Computers with hits, most hits first.
     pub hosts: Vec<HostRow>,
     /// First hit time.
@@ -84,8 +87,10 @@ pub struct Overview {
 pub struct RuleGroup<'a> {
     /// The rule.
     pub rule: &'a RuleInfo,
-    /// Its hits (indexes into the report's hits), in time order.
+    /// Its hits the report lists (indexes into the report's hits), in time order.
     pub hits: Vec<usize>,
+    /// All its hits, listed or not.
+    pub total: usize,
     /// Computers it fired on.
     pub hosts: BTreeSet<String>,
     /// First hit time.
@@ -98,7 +103,8 @@ pub struct RuleGroup<'a> {
 pub struct Report<'a> {
     /// When the report was written.
     pub generated: Timestamp,
-    /// The hits, filtered, deduplicated, in time order.
+    /// The hits the report lists, filtered, deduplicated, in time order: all of them, or the
+    /// most severe when there are too many ([`Overview::shown`] of [`Overview::hits`]).
     pub hits: &'a [Hit],
     /// The overview.
     pub overview: Overview,
@@ -130,10 +136,23 @@ pub fn last_time(h: &Hit) -> Timestamp {
 
 /// Compute the report.
 pub fn build<'a>(ctx: &ReportContext<'a>, context: &IncidentContext) -> Report<'a> {
-    let hits = ctx.hits;
+    let hits = ctx.hits.most_severe();
     let (lineages, lineages_more) = lineage::build(hits, context, MAX_LINEAGES);
     let (scripts, scripts_unresolved) = scripts::build(hits, context, MAX_SCRIPTS);
     let mut notes = context.notes.clone();
+    let (overview, fired) = overview(ctx, hits.len());
+    let (rules, unlisted_rules) = rule_groups(hits, fired);
+    if overview.shown < overview.hits {
+        notes.push(format!(
+            "{} of {} hits are listed (the most severe, then the earliest); the timeline outputs have every hit",
+            overview.shown, overview.hits
+        ));
+    }
+    if unlisted_rules > 0 {
+        notes.push(format!(
+            "{unlisted_rules} more rules fired whose hits are not listed (less severe than those listed)"
+        ));
+    }
     if lineages_more > 0 {
         notes.push(format!(
             "{lineages_more} more processes fired than the {MAX_LINEAGES} lineages shown"
@@ -142,8 +161,8 @@ pub fn build<'a>(ctx: &ReportContext<'a>, context: &IncidentContext) -> Report<'
     Report {
         generated: Timestamp::now(),
         hits,
-        overview: overview(ctx),
-        rules: rule_groups(hits),
+        overview,
+        rules,
         lineages,
         lineages_more,
         scripts,
@@ -154,10 +173,23 @@ pub fn build<'a>(ctx: &ReportContext<'a>, context: &IncidentContext) -> Report<'
     }
 }
 
-fn overview(ctx: &ReportContext<'_>) -> Overview {
-    let hits = ctx.hits;
+/// What every hit of one rule (by id and title) adds up to.
+struct RuleTally {
+    total: usize,
+    hosts: BTreeSet<String>,
+    first: Timestamp,
+    last: Timestamp,
+}
+
+/// The overview and the tally of each rule, counted over every hit in one pass; `shown` hits are
+/// listed.
+fn overview(
+    ctx: &ReportContext<'_>,
+    shown: usize,
+) -> (Overview, BTreeMap<(String, String), RuleTally>) {
+    let mut fired: BTreeMap<(String, String), RuleTally> = BTreeMap::new();
     let mut o = Overview {
-        hits: hits.len(),
+        shown,
         files_scanned: ctx.result.files.len(),
         bytes: ctx.result.discovery.total_bytes(),
         files_skipped: ctx.result.discovery.skipped.len(),
@@ -167,10 +199,12 @@ fn overview(ctx: &ReportContext<'_>) -> Overview {
         rules_rejected: ctx.rules_rejected,
         ..Overview::default()
     };
-    let mut hosts: BTreeMap<&str, HostRow> = BTreeMap::new();
+    let mut hosts: BTreeMap<std::sync::Arc<str>, HostRow> = BTreeMap::new();
     let mut tactics: BTreeMap<String, u64> = BTreeMap::new();
     let mut techniques: BTreeMap<String, u64> = BTreeMap::new();
-    for h in hits {
+    for h in ctx.hits.iter() {
+        let h = &h;
+        o.hits += 1;
         let (t0, t1) = (h.time(), last_time(h));
         o.first = Some(o.first.map_or(t0, |f| f.min(t0)));
         o.last = Some(o.last.map_or(t1, |l| l.max(t1)));
@@ -178,14 +212,30 @@ fn overview(ctx: &ReportContext<'_>) -> Overview {
         if !h.also_in.is_empty() {
             o.folded_copies += 1;
         }
-        let row = hosts.entry(&h.event.computer).or_insert_with(|| HostRow {
-            name: h.event.computer.to_string(),
-            hits: 0,
-            levels: [0; 5],
-            first: t0,
-            last: t1,
-        });
+        let row = hosts
+            .entry(std::sync::Arc::clone(&h.event.computer))
+            .or_insert_with(|| HostRow {
+                name: h.event.computer.to_string(),
+                hits: 0,
+                levels: [0; 5],
+                first: t0,
+                last: t1,
+            });
         row.hits += 1;
+        let tally = fired
+            .entry((h.rule.id.clone(), h.rule.title.clone()))
+            .or_insert_with(|| RuleTally {
+                total: 0,
+                hosts: BTreeSet::new(),
+                first: t0,
+                last: t1,
+            });
+        tally.total += 1;
+        if !tally.hosts.contains(&*h.event.computer) {
+            tally.hosts.insert(h.event.computer.to_string());
+        }
+        tally.first = tally.first.min(t0);
+        tally.last = tally.last.max(t1);
         row.levels[h.rule.level as usize] += 1;
         row.first = row.first.min(t0);
         row.last = row.last.max(t1);
@@ -211,10 +261,15 @@ fn overview(ctx: &ReportContext<'_>) -> Overview {
     let mut techniques: Vec<(String, u64)> = techniques.into_iter().collect();
     techniques.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     o.techniques = techniques;
-    o
+    (o, fired)
 }
 
-fn rule_groups(hits: &[Hit]) -> Vec<RuleGroup<'_>> {
+/// The listed hits grouped by rule, with each rule's counts over every hit (`fired`); and how
+/// many rules that fired have no listed hit.
+fn rule_groups(
+    hits: &[Hit],
+    mut fired: BTreeMap<(String, String), RuleTally>,
+) -> (Vec<RuleGroup<'_>>, usize) {
     let mut groups: BTreeMap<(&str, &str), RuleGroup<'_>> = BTreeMap::new();
     for (n, h) in hits.iter().enumerate() {
         let g = groups
@@ -222,6 +277,7 @@ fn rule_groups(hits: &[Hit]) -> Vec<RuleGroup<'_>> {
             .or_insert_with(|| RuleGroup {
                 rule: &h.rule,
                 hits: Vec::new(),
+                total: 0,
                 hosts: BTreeSet::new(),
                 first: h.time(),
                 last: last_time(h),
@@ -232,12 +288,22 @@ fn rule_groups(hits: &[Hit]) -> Vec<RuleGroup<'_>> {
         g.last = g.last.max(last_time(h));
     }
     let mut list: Vec<RuleGroup<'_>> = groups.into_values().collect();
+    for g in &mut list {
+        g.total = g.hits.len();
+        let key = (g.rule.id.clone(), g.rule.title.clone());
+        if let Some(t) = fired.remove(&key) {
+            g.total = t.total.max(g.hits.len());
+            g.hosts.extend(t.hosts);
+            g.first = g.first.min(t.first);
+            g.last = g.last.max(t.last);
+        }
+    }
     list.sort_by(|a, b| {
         b.rule
             .level
             .cmp(&a.rule.level)
-            .then_with(|| b.hits.len().cmp(&a.hits.len()))
+            .then_with(|| b.total.cmp(&a.total))
             .then_with(|| a.rule.title.cmp(&b.rule.title))
     });
-    list
+    (list, fired.len())
 }
