@@ -3,9 +3,11 @@
 //! Rules declare their [`Scope`](crate::rules::Scope) (channel, provider, event ids). The index
 //! maps `(channel, event id)` to the rules whose scope names both, `channel` alone to those that
 //! name no event id, `event id` alone to those that name no channel, and keeps rules of
-//! unbounded scope in a list every event visits. The lists are sorted, and merged per event
-//! without allocating. A rule listed by the index still checks its full scope (providers too)
-//! before it runs. [`Dispatcher::wants`] answers, from a record's channel and event id alone,
+//! unbounded scope in a list every event visits. The lists that apply to a (channel, event id)
+//! are merged once, the first time such an event arrives, into two bit sets over rules (those
+//! gated by needles and the others), so each event costs a few word operations, not a walk
+//! over the thousand rules that may watch process creation. A rule listed by the index still
+//! checks its full scope (providers too) before it runs. [`Dispatcher::wants`] answers, from a record's channel and event id alone,
 //! whether any rule can see it, so the reader can skip the rest.
 //!
 //! The pre-filter ([`prefilter`]) then drops the rules whose literals ([`Rule::needles`]) occur
@@ -18,7 +20,7 @@ use crate::event::Event;
 use crate::rules::Rule;
 use prefilter::Prefilter;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 /// Rule indices (into [`Dispatcher::rules`]), sorted.
 type RuleList = Vec<u32>;
@@ -44,6 +46,8 @@ pub struct Dispatcher {
     prefilter: Option<Prefilter>,
     /// When false, every rule is offered every event (the reference path tests compare with).
     indexed: bool,
+    /// Candidates per (lower-case channel, event id), filled as events arrive.
+    candidates: RwLock<CandidateCache>,
 }
 
 impl Dispatcher {
@@ -56,6 +60,7 @@ impl Dispatcher {
             everywhere: Vec::new(),
             prefilter: None,
             indexed,
+            candidates: RwLock::new(HashMap::new()),
         };
         let rules = d.rules.clone();
         for (i, rule) in rules.iter().enumerate() {
@@ -150,6 +155,37 @@ impl Dispatcher {
             }
             return;
         }
+        let Some(cands) = self.candidates(event) else {
+            return;
+        };
+        let hits = match &self.prefilter {
+            Some(p) if cands.any_gated => Some(p.scan(event)),
+            _ => None,
+        };
+        for (w, (&open, &gated)) in cands.ungated.iter().zip(&cands.gated).enumerate() {
+            let found = hits.as_ref().map_or(0, |h| h.word(w));
+            let mut bits = open | (gated & found);
+            while bits != 0 {
+                let i = w * 64 + bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                if self.rules[i].scope().admits(event) {
+                    f(i);
+                }
+            }
+        }
+    }
+
+    /// The candidate rules of the event's channel and event id, computed once per pair.
+    fn candidates(&self, event: &Event) -> Option<Arc<Candidates>> {
+        let lower = LowerName::of(&event.channel);
+        if let Some(c) = self
+            .candidates
+            .read()
+            .ok()
+            .and_then(|m| m.get(&(lower.as_str().into(), event.event_id)).cloned())
+        {
+            return c;
+        }
         let channel = self.channel(&event.channel);
         let empty: &[u32] = &[];
         let lists = [
@@ -162,21 +198,88 @@ impl Dispatcher {
                 .map_or(empty, |v| v.as_slice()),
             self.everywhere.as_slice(),
         ];
-        if lists.iter().all(|l| l.is_empty()) {
-            return;
+        let computed = if lists.iter().all(|l| l.is_empty()) {
+            None
+        } else {
+            let words = self.rules.len().div_ceil(64);
+            let mut c = Candidates {
+                ungated: vec![0; words],
+                gated: vec![0; words],
+                any_gated: false,
+            };
+            merge_sorted(lists, |i| {
+                let i = i as usize;
+                let gated = self.prefilter.as_ref().is_some_and(|p| p.is_gated(i));
+                let set = if gated {
+                    c.any_gated = true;
+                    &mut c.gated
+                } else {
+                    &mut c.ungated
+                };
+                if let Some(w) = set.get_mut(i / 64) {
+                    *w |= 1 << (i % 64);
+                }
+            });
+            Some(Arc::new(c))
+        };
+        if let Ok(mut m) = self.candidates.write() {
+            // Hostile logs may name endless channels: the cache stays bounded.
+            if m.len() < MAX_CACHED_SOURCES {
+                m.insert((lower.as_str().into(), event.event_id), computed.clone());
+            }
         }
-        let hits = self.prefilter.as_ref().map(|p| p.scan(event, &lists));
-        merge_sorted(lists, |i| {
-            let i = i as usize;
-            if let (Some(p), Some(hits)) = (&self.prefilter, &hits) {
-                if !p.may_match(i, hits) {
-                    return;
+        computed
+    }
+}
+
+/// Candidates by (lower-case channel, event id); `None` when no rule can see the pair.
+type CandidateCache = HashMap<(Box<str>, u32), Option<Arc<Candidates>>>;
+
+/// Most (channel, event id) pairs whose candidates are kept.
+const MAX_CACHED_SOURCES: usize = 4096;
+
+/// The rules one (channel, event id) can reach, as bit sets over rule indices: those that run
+/// on every such event (scope permitting) and those that run only when the pre-filter finds
+/// one of their needles.
+struct Candidates {
+    ungated: Vec<u64>,
+    gated: Vec<u64>,
+    any_gated: bool,
+}
+
+/// A lower-case copy of a channel name, on the stack when it is short.
+struct LowerName {
+    buf: [u8; 128],
+    len: usize,
+    long: Option<String>,
+}
+
+impl LowerName {
+    fn of(name: &str) -> LowerName {
+        let mut buf = [0u8; 128];
+        match buf.get_mut(..name.len()) {
+            Some(lower) => {
+                lower.copy_from_slice(name.as_bytes());
+                lower.make_ascii_lowercase();
+                LowerName {
+                    buf,
+                    len: name.len(),
+                    long: None,
                 }
             }
-            if self.rules[i].scope().admits(event) {
-                f(i);
-            }
-        });
+            None => LowerName {
+                buf,
+                len: 0,
+                long: Some(name.to_ascii_lowercase()),
+            },
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        match &self.long {
+            Some(s) => s,
+            None => std::str::from_utf8(&self.buf[..self.len]).unwrap_or(""),
+        }
     }
 }
 

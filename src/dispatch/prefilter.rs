@@ -44,7 +44,6 @@ impl Automaton {
 /// The rules an event holds a needle of (a bit set over rule indices).
 pub struct Hits {
     bits: Vec<u64>,
-    scanned: bool,
 }
 
 impl Hits {
@@ -53,10 +52,10 @@ impl Hits {
             *w |= 1 << (i % 64);
         }
     }
-    fn get(&self, i: usize) -> bool {
-        self.bits
-            .get(i / 64)
-            .is_some_and(|w| w >> (i % 64) & 1 == 1)
+
+    /// The bits of rules `64 * w .. 64 * w + 64`.
+    pub fn word(&self, w: usize) -> u64 {
+        self.bits.get(w).copied().unwrap_or(0)
     }
 }
 
@@ -144,22 +143,16 @@ impl Prefilter {
         }
     }
 
-    /// Scan the event for the needles of the gated rules among `candidates` (skipped when none
-    /// is gated).
-    pub fn scan(&self, event: &Event, candidates: &[&[u32]; 4]) -> Hits {
+    /// Whether rule `i` declared needles (runs only when one is found).
+    pub fn is_gated(&self, i: usize) -> bool {
+        self.gated.get(i).copied().unwrap_or(false)
+    }
+
+    /// Scan the event's values for every needle: the rules owning one that occurs.
+    pub fn scan(&self, event: &Event) -> Hits {
         let mut hits = Hits {
-            bits: Vec::new(),
-            scanned: false,
+            bits: vec![0; self.gated.len().div_ceil(64)],
         };
-        let any_gated = candidates
-            .iter()
-            .flat_map(|l| l.iter())
-            .any(|&i| self.gated.get(i as usize).copied().unwrap_or(false));
-        if !any_gated {
-            return hits;
-        }
-        hits.bits = vec![0; self.gated.len().div_ceil(64)];
-        hits.scanned = true;
         for f in event.data.iter().chain(event.system.iter()) {
             if let Some(a) = self.field(&f.name) {
                 a.mark(&f.value, &mut hits);
@@ -184,10 +177,5 @@ impl Prefilter {
             }
         }
         hits
-    }
-
-    /// Whether rule `i` may match given what the scan found.
-    pub fn may_match(&self, i: usize, hits: &Hits) -> bool {
-        !self.gated.get(i).copied().unwrap_or(false) || (hits.scanned && hits.get(i))
     }
 }
