@@ -50,28 +50,32 @@ fn item(it: &Item, direct: &View, alt: Option<&View>) -> Option<Set> {
         ItemTest::Regex { literals, all, .. } => regex_needles(literals, *all)?,
         _ => return None,
     };
-    let field = match it.target {
-        Target::Keywords => None,
+    // The fields the literal must be in (`None`: some value of the event).
+    let fields: Vec<Option<String>> = match it.target {
+        Target::Keywords => vec![None],
         Target::Field(slot) => {
             let Access::Named(name) = direct.access.get(slot)? else {
                 return None;
             };
             match alt.and_then(|v| v.access.get(slot)) {
                 // Unnamed `Data` elements repeat: say "some value" rather than one field.
-                _ if &**name == "Data" => None,
-                None | Some(Access::Absent) => Some(name.to_string()),
-                Some(Access::Named(other)) if other == name => Some(name.to_string()),
-                // Read under another raw name on 4688: the literal is in some value.
-                Some(Access::Named(_)) => None,
+                _ if &**name == "Data" => vec![None],
+                None | Some(Access::Absent) => vec![Some(name.to_string())],
+                Some(Access::Named(other)) if other == name => vec![Some(name.to_string())],
+                // Read under another raw name on 4688 (`Image` as `NewProcessName`): the
+                // literal is in one of the two fields.
+                Some(Access::Named(other)) => vec![Some(name.to_string()), Some(other.to_string())],
                 Some(_) => return None,
             }
         }
     };
     Some(
         lits.into_iter()
-            .map(|l| Needle {
-                field: field.clone(),
-                needle: l.to_string(),
+            .flat_map(|l| {
+                fields.iter().map(move |f| Needle {
+                    field: f.clone(),
+                    needle: l.to_string(),
+                })
             })
             .collect(),
     )

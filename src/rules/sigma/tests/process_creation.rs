@@ -161,12 +161,14 @@ fn seed_dnscat_rule_is_4104_only() {
 fn needles_are_required_literals() {
     let tunnel = seed("proc_creation_tunneling_tools.yml");
     let needles = tunnel.needles().expect("needles");
-    // Image is read as NewProcessName on 4688: the needles name no field.
-    assert!(needles.contains(&Needle {
-        field: None,
-        needle: r"\plink.exe".into()
-    }));
-    assert_eq!(needles.len(), 4);
+    // Image is read as NewProcessName on 4688: each needle names both fields.
+    for field in ["Image", "NewProcessName"] {
+        assert!(needles.contains(&Needle {
+            field: Some(field.into()),
+            needle: r"\plink.exe".into()
+        }));
+    }
+    assert_eq!(needles.len(), 8);
     let r = rule(&with_detection(
         "service: security",
         "    sel:\n        ObjectName|contains: 'lsass'\n    filter:\n        SubjectUserName|endswith: '$'\n    condition: sel and not filter\n",
