@@ -83,7 +83,12 @@ impl SplRule {
             return None;
         }
         if p.streaming.is_empty() {
-            return Some(None);
+            // The filters after the grouping that can run per event (super::pushdown).
+            let keeps = p
+                .pushdown
+                .as_ref()
+                .is_none_or(|pd| pd.keeps(&Row::over(view, p.ctx)));
+            return keeps.then_some(None);
         }
         let mut r = Row::over(view, p.ctx);
         for cmd in &p.streaming {
@@ -91,7 +96,10 @@ impl SplRule {
                 return None;
             }
         }
-        Some(Some(r))
+        p.pushdown
+            .as_ref()
+            .is_none_or(|pd| pd.keeps(&r))
+            .then_some(Some(r))
     }
 
     fn state_of(
@@ -127,19 +135,6 @@ impl SplRule {
                 }
             }
         }
-    }
-
-    /// Whether the event's state (one section) passes the filters after the grouping that can
-    /// run per event ([`super::pushdown`]); `finish` would drop it otherwise.
-    fn passes_pushdown(
-        p: &Pipeline,
-        state: &[(String, String)],
-        event: &Event,
-        prefix: &str,
-    ) -> bool {
-        p.pushdown
-            .as_ref()
-            .is_none_or(|pd| pd.keeps(&row_of_state(state, event.time, 0, prefix)))
     }
 
     fn hit_of(&self, row: Row<'_>, matches: &[EventMatch]) -> Option<Hit> {
@@ -263,9 +258,6 @@ impl Rule for SplRule {
             }
             let mut state = Vec::new();
             Self::state_of(p, row, view, "", &mut state);
-            if !Self::passes_pushdown(p, &state, event, "") {
-                return None;
-            }
             return Some(EventMatch {
                 event: EventRef::of(event),
                 fields: Vec::new(),
@@ -276,15 +268,10 @@ impl Rule for SplRule {
         let mut matched = false;
         for (i, p) in self.branches.iter().enumerate() {
             if let Some(row) = Self::check_branch(p, view) {
+                matched = true;
                 let prefix = section(i);
-                let start = state.len();
                 state.push((prefix.clone(), String::new()));
                 Self::state_of(p, row, view, &prefix, &mut state);
-                if Self::passes_pushdown(p, &state[start..], event, &prefix) {
-                    matched = true;
-                } else {
-                    state.truncate(start);
-                }
             }
         }
         matched.then(|| EventMatch {
