@@ -132,3 +132,23 @@ fn unsafe_is_root() -> bool {
         .map(|o| o.stdout.starts_with(b"0"))
         .unwrap_or(true)
 }
+
+#[test]
+fn rules_check_lists_the_needles_of_each_rule() {
+    let out = evtxscan()
+        .args(["rules", "check", "--needles"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    // One line per bundled rule: file, title, needles.
+    let tunnel = text
+        .lines()
+        .find(|l| l.contains("proc_creation_tunneling_tools.yml"))
+        .unwrap_or_else(|| panic!("{text}"));
+    let needles = tunnel.split('\t').nth(2).unwrap_or("");
+    // Image is NewProcessName on 4688: the literal gates both fields.
+    assert!(needles.contains(r"Image:\plink.exe"), "{tunnel}");
+    assert!(needles.contains(r"NewProcessName:\plink.exe"), "{tunnel}");
+    assert_eq!(text.lines().count(), 4, "{text}");
+}
