@@ -6,8 +6,9 @@ use super::Entry;
 use crate::event::Source;
 use crate::hit::EventRef;
 use crate::rules::EventMatch;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::{Read, Write};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 pub(super) fn put_u32(w: &mut impl Write, v: u32) -> std::io::Result<()> {
@@ -170,4 +171,31 @@ pub(super) fn decode(
         primary,
         copies,
     }))
+}
+
+/// Evidence files by index, as spilled records name them.
+#[derive(Default)]
+pub(super) struct SourceTable {
+    /// Files, by index.
+    pub list: Vec<Arc<Source>>,
+    /// Path → index; emptied by [`SourceTable::freeze`].
+    index: HashMap<PathBuf, u32>,
+}
+
+impl SourceTable {
+    /// The index of `s`, added when new.
+    pub fn index_of(&mut self, s: &Arc<Source>) -> u32 {
+        if let Some(&i) = self.index.get(&s.path) {
+            return i;
+        }
+        let i = self.list.len() as u32;
+        self.list.push(Arc::clone(s));
+        self.index.insert(s.path.clone(), i);
+        i
+    }
+
+    /// Drop the lookup map once nothing more is added (the list stays readable).
+    pub fn freeze(&mut self) {
+        self.index = HashMap::new();
+    }
 }

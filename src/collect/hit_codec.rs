@@ -3,14 +3,15 @@
 //! collection keeps in memory ([`Tables`]); the strings every record repeats (computer, channel,
 //! provider) are shared again when read back.
 
-use super::codec::{get, get_pairs, get_str, get_u32, put_pairs, put_str, put_u32, Interner};
+use super::codec::{
+    get, get_pairs, get_str, get_u32, put_pairs, put_str, put_u32, Interner, SourceTable,
+};
 use crate::event::Source;
 use crate::hit::{Aggregate, EventRef, Hit};
 use crate::rules::RuleInfo;
 use jiff::Timestamp;
 use std::collections::HashMap;
 use std::io::{Read, Write};
-use std::path::PathBuf;
 use std::sync::Arc;
 
 type Io<T> = std::io::Result<T>;
@@ -25,11 +26,9 @@ pub(super) struct Tables {
     /// Rules, by index.
     pub rules: Vec<Arc<RuleInfo>>,
     /// Evidence files, by index.
-    pub sources: Vec<Arc<Source>>,
+    pub sources: SourceTable,
     /// Rule (by its shared allocation) → index.
     rule_index: HashMap<usize, u32>,
-    /// Evidence file path → index.
-    source_index: HashMap<PathBuf, u32>,
 }
 
 impl Tables {
@@ -46,19 +45,13 @@ impl Tables {
     }
 
     fn source(&mut self, s: &Arc<Source>) -> u32 {
-        if let Some(&i) = self.source_index.get(&s.path) {
-            return i;
-        }
-        let i = self.sources.len() as u32;
-        self.sources.push(Arc::clone(s));
-        self.source_index.insert(s.path.clone(), i);
-        i
+        self.sources.index_of(s)
     }
 
     /// Drop the lookup maps once nothing more is written (the tables stay readable).
     pub fn freeze(&mut self) {
         self.rule_index = HashMap::new();
-        self.source_index = HashMap::new();
+        self.sources.freeze();
     }
 }
 
@@ -113,7 +106,13 @@ fn get_event(r: &mut impl Read, tables: &Tables, strings: &mut Interner) -> Io<E
     let time = get_time(r)?;
     let event_id = get_u32(r)?;
     let record_id = get_u64(r)?;
-    let source = Arc::clone(tables.sources.get(get_u32(r)? as usize).ok_or_else(bad)?);
+    let source = Arc::clone(
+        tables
+            .sources
+            .list
+            .get(get_u32(r)? as usize)
+            .ok_or_else(bad)?,
+    );
     Ok(EventRef {
         time,
         event_id,
@@ -196,12 +195,16 @@ pub(super) fn decode(
         _ => return Err(bad()),
     };
     let n = get_u32(r)? as usize;
-    if n > tables.sources.len() {
+    if n > tables.sources.list.len() {
         return Err(bad());
     }
     let mut also_in = Vec::with_capacity(n);
     for _ in 0..n {
-        let s = tables.sources.get(get_u32(r)? as usize).ok_or_else(bad)?;
+        let s = tables
+            .sources
+            .list
+            .get(get_u32(r)? as usize)
+            .ok_or_else(bad)?;
         also_in.push(Arc::clone(s));
     }
     Ok(Some(Hit {

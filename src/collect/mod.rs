@@ -31,7 +31,6 @@ use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Seek};
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 /// Match bytes kept in memory before spilling to disk.
@@ -109,8 +108,7 @@ struct Inner {
     /// Spilled runs, each sorted by [`entry_order`].
     runs: Vec<File>,
     /// Evidence files, by index.
-    sources: Vec<Arc<Source>>,
-    source_index: HashMap<PathBuf, u32>,
+    sources: codec::SourceTable,
     /// Shared copies of computer, channel and provider names.
     strings: Interner,
     /// The first spill error; matches are then kept in memory.
@@ -167,7 +165,7 @@ impl MatchStore {
         let mut buffer = std::mem::take(&mut inner.buffer);
         inner.index = HashMap::new();
         buffer.sort_by(entry_order);
-        let sources = std::mem::take(&mut inner.sources);
+        let sources = std::mem::take(&mut inner.sources).list;
         let mut strings = std::mem::take(&mut inner.strings);
         let mut readers: Vec<RunReader> = std::mem::take(&mut inner.runs)
             .into_iter()
@@ -274,13 +272,7 @@ fn finish_entry(e: Entry, sources: &[Arc<Source>]) -> Folded {
 
 impl Inner {
     fn source(&mut self, s: &Arc<Source>) -> u32 {
-        if let Some(&i) = self.source_index.get(&s.path) {
-            return i;
-        }
-        let i = self.sources.len() as u32;
-        self.sources.push(Arc::clone(s));
-        self.source_index.insert(s.path.clone(), i);
-        i
+        self.sources.index_of(s)
     }
 
     /// Buffer a match, or fold it into the buffered match of the same rule and record.
@@ -289,7 +281,7 @@ impl Inner {
         let key = Key::of(rule, &m.event);
         if let Some(&i) = self.index.get(&key) {
             if let Some(kept) = self.buffer.get_mut(i) {
-                add_copy(kept, source, &self.sources, &m.event.source);
+                add_copy(kept, source, &self.sources.list, &m.event.source);
             }
             self.bytes += 4;
             return;

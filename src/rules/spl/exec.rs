@@ -1,7 +1,7 @@
 //! Running commands: one row at a time for streaming commands, over all rows otherwise.
 
 use super::commands::{Command, LookupCmd, RexMode};
-use super::row::{name_matches, wildcard_capture, Row};
+use super::row::{name_matches, renamed, Row};
 use super::search::FieldSource;
 use super::stats;
 use super::value::Value;
@@ -159,16 +159,7 @@ fn rename(row: &mut Row<'_>, from: &str, to: &str) {
     let names = row.names();
     let mut moves = Vec::new();
     for n in &names {
-        if let Some(caps) = wildcard_capture(from, n) {
-            let mut target = String::new();
-            let mut pieces = to.split('*');
-            if let Some(first) = pieces.next() {
-                target.push_str(first);
-            }
-            for (cap, piece) in caps.iter().zip(pieces) {
-                target.push_str(cap);
-                target.push_str(piece);
-            }
+        if let Some(target) = renamed(from, to, n) {
             if target != *n {
                 moves.push((n.clone(), target));
             }

@@ -297,14 +297,7 @@ fn final_by_names(rest: &[Command]) -> Vec<String> {
         if let Command::Rename(pairs) = cmd {
             for n in names.iter_mut() {
                 for (from, to) in pairs {
-                    if let Some(caps) = super::row::wildcard_capture(from, n) {
-                        let mut target = String::new();
-                        let mut pieces = to.split('*');
-                        target.push_str(pieces.next().unwrap_or(""));
-                        for (cap, piece) in caps.iter().zip(pieces) {
-                            target.push_str(cap);
-                            target.push_str(piece);
-                        }
+                    if let Some(target) = super::row::renamed(from, to, n) {
                         *n = target;
                         break;
                     }

@@ -17,7 +17,7 @@
 
 use super::commands::{Command, RexMode};
 use super::exec;
-use super::row::{name_matches, wildcard_capture, Row};
+use super::row::{name_matches, renamed, Row};
 use super::stats::{self, StatsCmd, StatsKind};
 
 /// The per-event part of the commands after a pipeline's first grouping.
@@ -271,16 +271,7 @@ impl Taint {
         let mut moves: Vec<(String, String)> = Vec::new();
         for (n, _) in &self.fields {
             let target = if from.contains('*') {
-                wildcard_capture(from, n).map(|caps| {
-                    let mut target = String::new();
-                    let mut pieces = to.split('*');
-                    target.push_str(pieces.next().unwrap_or(""));
-                    for (cap, piece) in caps.iter().zip(pieces) {
-                        target.push_str(cap);
-                        target.push_str(piece);
-                    }
-                    target
-                })
+                renamed(from, to, n)
             } else {
                 (n == from).then(|| to.to_string())
             };

@@ -215,6 +215,20 @@ pub fn name_matches(pattern: &str, name: &str) -> bool {
     wildcard_capture(pattern, name).is_some()
 }
 
+/// The name `rename FROM AS TO` gives to field `name` (wildcards in `from` captured and put in
+/// the `*`s of `to`), or `None` when `name` does not match `from`.
+pub fn renamed(from: &str, to: &str, name: &str) -> Option<String> {
+    let caps = wildcard_capture(from, name)?;
+    let mut target = String::new();
+    let mut pieces = to.split('*');
+    target.push_str(pieces.next().unwrap_or(""));
+    for (cap, piece) in caps.iter().zip(pieces) {
+        target.push_str(cap);
+        target.push_str(piece);
+    }
+    Some(target)
+}
+
 /// Match a name against a pattern with `*`s and return what each `*` matched.
 pub fn wildcard_capture(pattern: &str, name: &str) -> Option<Vec<String>> {
     if !pattern.contains('*') {
