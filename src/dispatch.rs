@@ -123,16 +123,7 @@ impl Dispatcher {
 
     /// The rules of a channel, found without allocating for the usual short channel names.
     fn channel(&self, channel: &str) -> Option<&ChannelRules> {
-        let mut buf = [0u8; 128];
-        match buf.get_mut(..channel.len()) {
-            Some(lower) => {
-                lower.copy_from_slice(channel.as_bytes());
-                lower.make_ascii_lowercase();
-                let lower = std::str::from_utf8(lower).ok()?;
-                self.by_channel.get(lower)
-            }
-            None => self.by_channel.get(channel.to_ascii_lowercase().as_str()),
-        }
+        self.by_channel.get(LowerName::of(channel).as_str())
     }
 
     /// Whether any rule can see events of this channel and id (lets the reader skip the rest).
@@ -178,15 +169,14 @@ impl Dispatcher {
     /// The candidate rules of the event's channel and event id, computed once per pair.
     fn candidates(&self, event: &Event) -> Option<Arc<Candidates>> {
         let lower = LowerName::of(&event.channel);
-        if let Some(c) = self
-            .candidates
-            .read()
-            .ok()
-            .and_then(|m| m.get(&(lower.as_str().into(), event.event_id)).cloned())
-        {
+        if let Some(c) = self.candidates.read().ok().and_then(|m| {
+            m.get(&event.event_id)
+                .and_then(|by_channel| by_channel.get(lower.as_str()))
+                .cloned()
+        }) {
             return c;
         }
-        let channel = self.channel(&event.channel);
+        let channel = self.by_channel.get(lower.as_str());
         let empty: &[u32] = &[];
         let lists = [
             channel
@@ -224,16 +214,20 @@ impl Dispatcher {
         };
         if let Ok(mut m) = self.candidates.write() {
             // Hostile logs may name endless channels: the cache stays bounded.
-            if m.len() < MAX_CACHED_SOURCES {
-                m.insert((lower.as_str().into(), event.event_id), computed.clone());
+            let cached: usize = m.values().map(HashMap::len).sum();
+            if cached < MAX_CACHED_SOURCES {
+                m.entry(event.event_id)
+                    .or_default()
+                    .insert(lower.as_str().into(), computed.clone());
             }
         }
         computed
     }
 }
 
-/// Candidates by (lower-case channel, event id); `None` when no rule can see the pair.
-type CandidateCache = HashMap<(Box<str>, u32), Option<Arc<Candidates>>>;
+/// Candidates by event id, then lower-case channel (looked up without allocating); `None` when
+/// no rule can see the pair.
+type CandidateCache = HashMap<u32, HashMap<Box<str>, Option<Arc<Candidates>>>>;
 
 /// Most (channel, event id) pairs whose candidates are kept.
 const MAX_CACHED_SOURCES: usize = 4096;
@@ -247,15 +241,17 @@ struct Candidates {
     any_gated: bool,
 }
 
-/// A lower-case copy of a channel name, on the stack when it is short.
-struct LowerName {
+/// A lower-case copy of a channel or field name, on the stack when it is short (names are
+/// looked up per event; most are short).
+pub(crate) struct LowerName {
     buf: [u8; 128],
     len: usize,
     long: Option<String>,
 }
 
 impl LowerName {
-    fn of(name: &str) -> LowerName {
+    /// The ASCII lower-case form of `name`.
+    pub(crate) fn of(name: &str) -> LowerName {
         let mut buf = [0u8; 128];
         match buf.get_mut(..name.len()) {
             Some(lower) => {
@@ -275,7 +271,8 @@ impl LowerName {
         }
     }
 
-    fn as_str(&self) -> &str {
+    /// The lower-case name.
+    pub(crate) fn as_str(&self) -> &str {
         match &self.long {
             Some(s) => s,
             None => std::str::from_utf8(&self.buf[..self.len]).unwrap_or(""),

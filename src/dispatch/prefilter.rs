@@ -132,15 +132,7 @@ impl Prefilter {
     }
 
     fn field(&self, name: &str) -> Option<&Automaton> {
-        let mut buf = [0u8; 96];
-        match buf.get_mut(..name.len()) {
-            Some(lower) => {
-                lower.copy_from_slice(name.as_bytes());
-                lower.make_ascii_lowercase();
-                self.fields.get(std::str::from_utf8(lower).ok()?)
-            }
-            None => self.fields.get(name.to_ascii_lowercase().as_str()),
-        }
+        self.fields.get(super::LowerName::of(name).as_str())
     }
 
     /// Whether rule `i` declared needles (runs only when one is found).

@@ -151,6 +151,8 @@ type CacheKey = (Vec<Option<String>>, usize);
 
 /// Most answers a lookup keeps; the cache starts over when full.
 const CACHE_ENTRIES: usize = 4096;
+/// Longest input (bytes of all values) whose answer is cached: at most ~4 MB per lookup.
+const CACHE_KEY_BYTES: usize = 1024;
 
 impl Matcher {
     /// Indices of table rows whose input cells match `values` (one per input column).
@@ -160,6 +162,11 @@ impl Matcher {
             return found;
         }
         let found = self.scan(values, max);
+        // Values come from evidence: long ones (script blocks, command lines) are not kept.
+        let key_bytes: usize = values.iter().flatten().map(String::len).sum();
+        if key_bytes > CACHE_KEY_BYTES {
+            return found;
+        }
         if let Ok(mut cache) = self.cache.lock() {
             if cache.len() >= CACHE_ENTRIES {
                 cache.clear();

@@ -187,16 +187,10 @@ impl SplRule {
     }
 }
 
-/// Rebuild a row from the state entries of one section (`prefix` stripped from names) of an
-/// event at `time`.
-fn row_of_state(
-    state: &[(String, String)],
-    time: jiff::Timestamp,
-    index: u32,
-    prefix: &str,
-) -> Row<'static> {
+/// Rebuild a row from the state entries of one section (`prefix` stripped from names).
+fn row_of_state(m: &EventMatch, index: u32, prefix: &str) -> Row<'static> {
     let mut fields: Vec<(String, Value)> = Vec::new();
-    for (full, text) in state {
+    for (full, text) in &m.state {
         let Some(name) = full.strip_prefix(prefix) else {
             continue;
         };
@@ -219,7 +213,7 @@ fn row_of_state(
                 *v = Value::Num(n);
             }
         }
-        None => fields.push(("_time".into(), Value::Num(view::epoch(time)))),
+        None => fields.push(("_time".into(), Value::Num(view::epoch(m.event.time)))),
     }
     Row::plain(fields, vec![index])
 }
@@ -308,7 +302,7 @@ impl Rule for SplRule {
                 .iter()
                 .enumerate()
                 .filter(|(_, m)| single || m.state.iter().any(|(n, _)| *n == prefix))
-                .map(|(i, m)| row_of_state(&m.state, m.event.time, i as u32, &prefix))
+                .map(|(i, m)| row_of_state(m, i as u32, &prefix))
                 .collect();
             for cmd in &p.rest {
                 rows = exec::run(cmd, rows, &results);
