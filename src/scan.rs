@@ -521,38 +521,47 @@ fn finish_rules(
     rules: &[Arc<dyn Rule>],
     on_hit: &(dyn Fn(crate::hit::Hit) + Sync),
 ) {
-    let finish = |i: usize, folded: Vec<crate::collect::Folded>| {
-        let Some(rule) = rules.get(i) else { return };
-        let (matches, copies) = crate::collect::hits::Copies::split(folded);
-        for mut hit in rule.finish(matches) {
+    use crate::collect::hits::Copies;
+    use crate::rules::{CollectSink, MatchSink};
+    let finish = |sink: Box<dyn MatchSink + '_>, copies: Copies| {
+        for mut hit in sink.finish() {
             copies.attach(&mut hit);
             on_hit(hit);
         }
     };
     let workers = rayon::current_num_threads().max(1);
-    let (tx, rx) = crossbeam_channel::bounded::<(usize, Vec<crate::collect::Folded>)>(0);
+    let (tx, rx) = crossbeam_channel::bounded::<(Box<dyn MatchSink + '_>, Copies)>(0);
     std::thread::scope(|scope| {
         for _ in 0..workers {
             let rx = rx.clone();
             scope.spawn(move || {
-                for (i, folded) in rx {
-                    finish(i, folded);
+                for (sink, copies) in rx {
+                    finish(sink, copies);
                 }
             });
         }
         drop(rx);
-        store.drain(|i, folded| {
-            let wanted = rules
-                .get(i)
-                .is_some_and(|r| r.aggregates() || !folded.is_empty());
-            if !wanted {
+        store.drain_each(|i, matches| {
+            let Some(rule) = rules.get(i) else { return };
+            // A rule's own sink may drop or fold matches as they stream past.
+            let mut sink = rule
+                .sink()
+                .unwrap_or_else(|| Box::new(CollectSink::new(rule.as_ref())));
+            let mut copies = Copies::default();
+            let mut count = 0;
+            for f in matches {
+                copies.note(&f.m.event, f.also_in);
+                sink.push(f.m);
+                count += 1;
+            }
+            if count == 0 && !rule.aggregates() {
                 return;
             }
-            if folded.len() > LARGE_FINISH {
-                finish(i, folded);
+            if count > LARGE_FINISH {
+                finish(sink, copies);
             } else {
                 // The workers only stop when this sender is dropped, so the send succeeds.
-                let _ = tx.send((i, folded));
+                let _ = tx.send((sink, copies));
             }
         });
         drop(tx);

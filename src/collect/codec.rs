@@ -33,6 +33,7 @@ pub(super) fn put_pairs(w: &mut impl Write, v: &[(String, String)]) -> std::io::
 pub(super) fn encode(w: &mut impl Write, entry: &Entry) -> std::io::Result<()> {
     let e = &entry.m.event;
     put_u32(w, entry.rule)?;
+    w.write_all(&[entry.m.rank])?;
     w.write_all(&e.time.as_second().to_le_bytes())?;
     w.write_all(&e.time.subsec_nanosecond().to_le_bytes())?;
     put_u32(w, e.event_id)?;
@@ -128,6 +129,7 @@ pub(super) fn decode(
         n => r.read_exact(&mut first[n..])?,
     }
     let rule = u32::from_le_bytes(first);
+    let [rank] = get::<1>(r)?;
     let secs = i64::from_le_bytes(get(r)?);
     let nanos = i32::from_le_bytes(get(r)?);
     let event_id = get_u32(r)?;
@@ -167,6 +169,7 @@ pub(super) fn decode(
             event,
             fields,
             state,
+            rank,
         },
         primary,
         copies,

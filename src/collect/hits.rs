@@ -63,12 +63,17 @@ impl Copies {
         let mut copies = Copies::default();
         let mut matches = Vec::with_capacity(folded.len());
         for f in folded {
-            if !f.also_in.is_empty() {
-                copies.files.insert(record_key(&f.m.event), f.also_in);
-            }
+            copies.note(&f.m.event, f.also_in);
             matches.push(f.m);
         }
         (matches, copies)
+    }
+
+    /// Note the other files holding `event`'s record (none: nothing to note).
+    pub fn note(&mut self, event: &EventRef, also_in: Vec<Arc<Source>>) {
+        if !also_in.is_empty() {
+            self.files.insert(record_key(event), also_in);
+        }
     }
 
     /// Add to a hit the other files holding its record (for an aggregate: any of its records).

@@ -86,11 +86,12 @@ impl Key {
     }
 }
 
-/// The order of runs: rule, then the record identity.
+/// The order of runs: rule, rank, then the record identity.
 fn entry_order(a: &Entry, b: &Entry) -> Ordering {
     let (x, y) = (&a.m.event, &b.m.event);
     a.rule
         .cmp(&b.rule)
+        .then_with(|| a.m.rank.cmp(&b.m.rank))
         .then_with(|| x.computer.cmp(&y.computer))
         .then_with(|| x.channel.cmp(&y.channel))
         .then_with(|| x.record_id.cmp(&y.record_id))
@@ -158,16 +159,23 @@ impl MatchStore {
     }
 
     /// Call `f` with every rule index in order and its folded matches (possibly none, sorted by
-    /// record identity), emptying the store. A run that cannot be read back loses the rest of
-    /// its matches (reported in the returned count of unreadable runs).
+    /// rank then record identity), emptying the store. A run that cannot be read back loses the
+    /// rest of its matches (reported in the returned count of unreadable runs).
     pub fn drain(&self, mut f: impl FnMut(usize, Vec<Folded>)) -> usize {
+        self.drain_each(|rule, matches| f(rule, matches.collect()))
+    }
+
+    /// [`MatchStore::drain`] as a stream: `f` gets every rule index in order with an iterator
+    /// over its folded matches, read from the runs as it advances, so a caller that keeps
+    /// only some of them never holds them all. What `f` leaves unread is skipped.
+    pub fn drain_each(&self, mut f: impl FnMut(usize, &mut RuleMatches<'_>)) -> usize {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let mut buffer = std::mem::take(&mut inner.buffer);
         inner.index = HashMap::new();
         buffer.sort_by(entry_order);
         let sources = std::mem::take(&mut inner.sources).list;
-        let mut strings = std::mem::take(&mut inner.strings);
-        let mut readers: Vec<RunReader> = std::mem::take(&mut inner.runs)
+        let strings = std::mem::take(&mut inner.strings);
+        let readers: Vec<RunReader> = std::mem::take(&mut inner.runs)
             .into_iter()
             .map(|mut file| {
                 let ok = file.rewind().is_ok();
@@ -181,57 +189,99 @@ impl MatchStore {
         inner.bytes = 0;
         let rules = self.state_only.len() as u32;
         drop(inner);
-        for r in &mut readers {
-            r.advance(&sources, &mut strings);
+        let mut merge = Merge {
+            readers,
+            memory: buffer.into_iter().peekable(),
+            sources,
+            strings,
+        };
+        for i in 0..merge.readers.len() {
+            merge.advance(i);
         }
-        let mut memory = buffer.into_iter().peekable();
         for rule in 0..rules {
-            let mut entries: Vec<Entry> = Vec::new();
-            loop {
-                // The smallest head of this rule among the runs and the buffer.
-                let mut best: Option<usize> = None;
-                for (i, r) in readers.iter().enumerate() {
-                    let Some(e) = r.next.as_ref().filter(|e| e.rule == rule) else {
-                        continue;
-                    };
-                    let smaller = match best.and_then(|b| readers[b].next.as_ref()) {
-                        Some(b) => entry_order(e, b) == Ordering::Less,
-                        None => true,
-                    };
-                    if smaller {
-                        best = Some(i);
-                    }
-                }
-                let from_memory = memory.peek().filter(|e| e.rule == rule).is_some_and(|m| {
-                    match best.and_then(|b| readers[b].next.as_ref()) {
-                        Some(b) => entry_order(m, b) != Ordering::Greater,
-                        None => true,
-                    }
-                });
-                let next = if from_memory {
-                    memory.next()
-                } else if let Some(b) = best {
-                    let e = readers[b].next.take();
-                    readers[b].advance(&sources, &mut strings);
-                    e
-                } else {
-                    None
-                };
-                let Some(next) = next else { break };
-                match entries.last_mut() {
-                    Some(last) if entry_order(last, &next) == Ordering::Equal => {
-                        fold(last, next, &sources)
-                    }
-                    _ => entries.push(next),
-                }
-            }
-            let folded = entries
-                .into_iter()
-                .map(|e| finish_entry(e, &sources))
-                .collect();
-            f(rule as usize, folded);
+            let mut matches = RuleMatches {
+                merge: &mut merge,
+                rule,
+                pending: None,
+            };
+            f(rule as usize, &mut matches);
+            matches.for_each(drop);
         }
-        readers.iter().filter(|r| r.broken).count()
+        merge.readers.iter().filter(|r| r.broken).count()
+    }
+}
+
+/// The runs and the sorted in-memory buffer being merged by [`MatchStore::drain_each`].
+struct Merge {
+    readers: Vec<RunReader>,
+    memory: std::iter::Peekable<std::vec::IntoIter<Entry>>,
+    sources: Vec<Arc<Source>>,
+    strings: Interner,
+}
+
+impl Merge {
+    fn advance(&mut self, i: usize) {
+        if let Some(r) = self.readers.get_mut(i) {
+            r.advance(&self.sources, &mut self.strings);
+        }
+    }
+
+    /// The smallest entry of `rule` among the runs' heads and the buffer.
+    fn next_entry(&mut self, rule: u32) -> Option<Entry> {
+        let mut best: Option<usize> = None;
+        for (i, r) in self.readers.iter().enumerate() {
+            let Some(e) = r.next.as_ref().filter(|e| e.rule == rule) else {
+                continue;
+            };
+            let smaller = match best.and_then(|b| self.readers[b].next.as_ref()) {
+                Some(b) => entry_order(e, b) == Ordering::Less,
+                None => true,
+            };
+            if smaller {
+                best = Some(i);
+            }
+        }
+        let head = best.and_then(|b| self.readers[b].next.as_ref());
+        let from_memory = self
+            .memory
+            .peek()
+            .filter(|e| e.rule == rule)
+            .is_some_and(|m| head.is_none_or(|b| entry_order(m, b) != Ordering::Greater));
+        if from_memory {
+            return self.memory.next();
+        }
+        let b = best?;
+        let e = self.readers[b].next.take();
+        self.advance(b);
+        e
+    }
+}
+
+/// One rule's folded matches, streamed out of the store (see [`MatchStore::drain_each`]).
+pub struct RuleMatches<'a> {
+    merge: &'a mut Merge,
+    rule: u32,
+    /// The entry read past the end of the previous fold.
+    pending: Option<Entry>,
+}
+
+impl Iterator for RuleMatches<'_> {
+    type Item = Folded;
+
+    fn next(&mut self) -> Option<Folded> {
+        let mut kept = match self.pending.take() {
+            Some(e) => e,
+            None => self.merge.next_entry(self.rule)?,
+        };
+        while let Some(next) = self.merge.next_entry(self.rule) {
+            if entry_order(&kept, &next) == Ordering::Equal {
+                fold(&mut kept, next, &self.merge.sources);
+            } else {
+                self.pending = Some(next);
+                break;
+            }
+        }
+        Some(finish_entry(kept, &self.merge.sources))
     }
 }
 

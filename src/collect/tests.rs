@@ -16,6 +16,7 @@ fn m(path: &str, record: u64, field: &str) -> EventMatch {
         },
         fields: vec![("CommandLine".into(), field.into())],
         state: vec![("by".into(), "x".into())],
+        rank: 0,
     }
 }
 

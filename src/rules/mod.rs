@@ -179,6 +179,44 @@ pub struct EventMatch {
     /// Values a stateful rule needs in `finish` (group-by values, `stats` inputs); empty for
     /// stateless rules.
     pub state: Vec<(String, String)>,
+    /// Where the match comes in the stream a rule's sink reads: a rule's matches arrive by
+    /// rank, then by record (see [`Rule::sink`]); 0 unless the rule says otherwise.
+    pub rank: u8,
+}
+
+/// Takes a rule's matches one at a time as they stream out of the store and turns them into
+/// hits at the end (see [`Rule::sink`]).
+pub trait MatchSink: Send {
+    /// Take the next match: a rule's matches come by rank ([`EventMatch::rank`]), then record.
+    fn push(&mut self, m: EventMatch);
+    /// The hits of everything pushed.
+    fn finish(self: Box<Self>) -> Vec<Hit>;
+}
+
+/// The sink of a rule without one of its own: every match is kept for `finish`.
+pub struct CollectSink<'r> {
+    rule: &'r dyn Rule,
+    matches: Vec<EventMatch>,
+}
+
+impl<'r> CollectSink<'r> {
+    /// An empty sink for `rule`.
+    pub fn new(rule: &'r dyn Rule) -> CollectSink<'r> {
+        CollectSink {
+            rule,
+            matches: Vec::new(),
+        }
+    }
+}
+
+impl MatchSink for CollectSink<'_> {
+    fn push(&mut self, m: EventMatch) {
+        self.matches.push(m);
+    }
+
+    fn finish(self: Box<Self>) -> Vec<Hit> {
+        self.rule.finish(self.matches)
+    }
 }
 
 impl EventMatch {
@@ -188,6 +226,7 @@ impl EventMatch {
             event: crate::hit::EventRef::of(event),
             fields: event.key_fields(),
             state: Vec::new(),
+            rank: 0,
         }
     }
 }
@@ -207,6 +246,12 @@ pub trait Rule: Send + Sync {
     /// Whether `finish` aggregates (so matches must be kept until the end of the scan).
     fn aggregates(&self) -> bool {
         false
+    }
+    /// Where the rule's matches go as they stream out of the store (by rank, then record),
+    /// for a rule that can drop or fold them on the way instead of holding them all; `None`:
+    /// they are collected and given to `finish`.
+    fn sink(&self) -> Option<Box<dyn MatchSink + '_>> {
+        None
     }
     /// Turn the rule's matches (in any order) into hits.
     fn finish(&self, matches: Vec<EventMatch>) -> Vec<Hit> {

@@ -242,7 +242,8 @@ fn lookup(l: &LookupCmd, row: &mut Row<'_>) {
 }
 
 /// The join key of a row: the texts of the fields, `None` when one is null.
-fn join_key(row: &Row<'_>, fields: &[String]) -> Option<Vec<String>> {
+/// The values of `fields` that `join` matches rows on; `None` when one is null.
+pub(super) fn join_key(row: &Row<'_>, fields: &[String]) -> Option<Vec<String>> {
     fields
         .iter()
         .map(|f| {

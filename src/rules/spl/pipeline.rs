@@ -10,6 +10,7 @@ use super::macros::MacroTable;
 use super::optimize::optimize;
 use super::pushdown::Pushdown;
 use super::search::{self, Search};
+use super::semijoin::SemiJoin;
 use super::stats::{self, StatsKind};
 use super::view::{Ctx, SECURITY, SYSMON};
 use crate::rules::SourceFilter;
@@ -45,6 +46,8 @@ pub struct Pipeline {
     pub scope: Vec<SourceFilter>,
     /// Filters after the first grouping that `check` can run per event.
     pub pushdown: Option<Pushdown>,
+    /// The inner join after the grouping, tested per match before `finish` (super::semijoin).
+    pub semijoin: Option<SemiJoin>,
 }
 
 /// Split expanded SPL at top-level pipes (outside quotes and brackets).
@@ -195,6 +198,7 @@ fn compile_text(
     let needed = needed_fields(&rest);
     let by_names = final_by_names(&rest);
     let pushdown = Pushdown::plan(&rest);
+    let semijoin = SemiJoin::plan(&rest);
     Ok(Pipeline {
         ctx,
         base,
@@ -204,6 +208,7 @@ fn compile_text(
         by_names,
         scope,
         pushdown,
+        semijoin,
     })
 }
 

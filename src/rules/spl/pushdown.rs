@@ -40,13 +40,7 @@ impl Pushdown {
         {
             return None;
         }
-        let mut taint = Taint::default();
-        for b in &grouping.by {
-            taint.set(b, false);
-        }
-        for a in &grouping.aggs {
-            taint.set(&a.out, true);
-        }
+        let mut taint = Taint::after(grouping);
         let mut commands = Vec::new();
         let mut kept_len = 0;
         for cmd in &rest[1..] {
@@ -67,7 +61,7 @@ impl Pushdown {
             return None;
         }
         commands.truncate(kept_len);
-        let commands = live(commands);
+        let commands = live(commands, Vec::new());
         Some(Pushdown {
             grouping: (**grouping).clone(),
             commands,
@@ -87,8 +81,8 @@ impl Pushdown {
 
 /// Drop the transforms whose outputs no later kept command reads (the `ctime` conversions of
 /// `firstTime`, evals that only feed the report): they would only cost time per event.
-fn live(commands: Vec<Command>) -> Vec<Command> {
-    let mut needed: Vec<String> = Vec::new();
+/// `needed` names the fields read after the last command.
+pub(super) fn live(commands: Vec<Command>, mut needed: Vec<String>) -> Vec<Command> {
     let mut any = false;
     let mut keep = vec![false; commands.len()];
     for (i, cmd) in commands.iter().enumerate().rev() {
@@ -141,7 +135,7 @@ fn writes(cmd: &Command) -> Option<Vec<String>> {
 }
 
 /// What a command does to the pushdown.
-enum Step {
+pub(super) enum Step {
     /// A filter on untainted fields: pushed.
     Filter,
     /// A filter that reads a tainted field: left to `finish`.
@@ -155,12 +149,25 @@ enum Step {
 /// The fields present after the grouping, each with whether it depends on an aggregate.
 /// Absent fields are null in every group, so untainted.
 #[derive(Default)]
-struct Taint {
+pub(super) struct Taint {
     fields: Vec<(String, bool)>,
 }
 
 impl Taint {
-    fn get(&self, name: &str) -> bool {
+    /// The fields right after `grouping`: its by-fields clean, its aggregates tainted.
+    pub(super) fn after(grouping: &StatsCmd) -> Taint {
+        let mut taint = Taint::default();
+        for b in &grouping.by {
+            taint.set(b, false);
+        }
+        for a in &grouping.aggs {
+            taint.set(&a.out, true);
+        }
+        taint
+    }
+
+    /// Whether field `name` depends on an aggregate.
+    pub(super) fn get(&self, name: &str) -> bool {
         self.fields.iter().any(|(n, t)| n == name && *t)
     }
 
@@ -182,7 +189,8 @@ impl Taint {
         (wildcard && self.any()) || names.iter().any(|n| self.get(n))
     }
 
-    fn step(&mut self, cmd: &Command) -> Step {
+    /// Follow one command; what it is to the pushdown.
+    pub(super) fn step(&mut self, cmd: &Command) -> Step {
         match cmd {
             Command::Search(_) | Command::Where(_) | Command::Regex { .. } => {
                 if self.reads_tainted(cmd) {

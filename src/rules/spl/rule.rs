@@ -17,7 +17,7 @@ use super::value::Value;
 use super::view::{self, EventView};
 use crate::event::Event;
 use crate::hit::{Aggregate, EventRef, Hit};
-use crate::rules::{EventMatch, Needle, Rule, RuleInfo, Scope, SourceFilter};
+use crate::rules::{EventMatch, MatchSink, Needle, Rule, RuleInfo, Scope, SourceFilter};
 use std::sync::Arc;
 
 /// Separates a pipeline index from a field name in multi-pipeline states.
@@ -137,11 +137,16 @@ impl SplRule {
         }
     }
 
-    fn hit_of(&self, row: Row<'_>, matches: &[EventMatch]) -> Option<Hit> {
+    /// The hit of a result row; `event(i)` is the event of match `i` of its provenance.
+    pub(super) fn hit_of<'m>(
+        &self,
+        row: Row<'_>,
+        event: impl Fn(usize) -> Option<&'m EventRef>,
+    ) -> Option<Hit> {
         let mut refs: Vec<EventRef> = row
             .prov
             .iter()
-            .filter_map(|&i| matches.get(i as usize).map(|m| m.event.clone()))
+            .filter_map(|&i| event(i as usize).cloned())
             .collect();
         refs.sort_by(|a, b| {
             a.time
@@ -188,7 +193,7 @@ impl SplRule {
 }
 
 /// Rebuild a row from the state entries of one section (`prefix` stripped from names).
-fn row_of_state(m: &EventMatch, index: u32, prefix: &str) -> Row<'static> {
+pub(super) fn row_of_state(m: &EventMatch, index: u32, prefix: &str) -> Row<'static> {
     let mut fields: Vec<(String, Value)> = Vec::new();
     for (full, text) in &m.state {
         let Some(name) = full.strip_prefix(prefix) else {
@@ -216,6 +221,65 @@ fn row_of_state(m: &EventMatch, index: u32, prefix: &str) -> Row<'static> {
         None => fields.push(("_time".into(), Value::Num(view::epoch(m.event.time)))),
     }
     Row::plain(fields, vec![index])
+}
+
+/// Splunk's order of events: newest first (ties by file, then record, newest first).
+fn newest_first(a: &EventMatch, b: &EventMatch) -> std::cmp::Ordering {
+    b.event
+        .time
+        .cmp(&a.event.time)
+        .then_with(|| a.event.source.path.cmp(&b.event.source.path))
+        .then_with(|| b.event.record_id.cmp(&a.event.record_id))
+}
+
+impl SplRule {
+    /// Run the pipelines from index `from` on (subsearches first: they have larger indices
+    /// than the pipelines that join them) over matches in [`newest_first`] order; the result
+    /// rows by pipeline index (those below `from` empty).
+    fn run_branches(&self, matches: &[EventMatch], from: usize) -> Vec<Vec<Row<'static>>> {
+        let single = self.branches.len() == 1;
+        let mut results: Vec<Vec<Row<'static>>> = vec![Vec::new(); self.branches.len()];
+        for (bi, p) in self.branches.iter().enumerate().skip(from).rev() {
+            let prefix = if single { String::new() } else { section(bi) };
+            let mut rows: Vec<Row<'static>> = matches
+                .iter()
+                .enumerate()
+                .filter(|(_, m)| single || m.state.iter().any(|(n, _)| *n == prefix))
+                .map(|(i, m)| row_of_state(m, i as u32, &prefix))
+                .collect();
+            for cmd in &p.rest {
+                rows = exec::run(cmd, rows, &results);
+            }
+            results[bi] = rows;
+        }
+        results
+    }
+
+    /// The result rows of subsearch `branch` over the matches that hold subsearch sections.
+    pub(super) fn subsearch_rows(
+        &self,
+        mut held: Vec<EventMatch>,
+        branch: usize,
+    ) -> Vec<Row<'static>> {
+        held.sort_by(newest_first);
+        let mut results = self.run_branches(&held, 1);
+        results
+            .get_mut(branch)
+            .map(std::mem::take)
+            .unwrap_or_default()
+    }
+
+    /// A match's main-pipeline row, as `finish` builds it; `None` when it has no main section.
+    pub(super) fn main_row(&self, m: &EventMatch) -> Option<Row<'static>> {
+        if self.branches.len() == 1 {
+            return Some(row_of_state(m, 0, ""));
+        }
+        let prefix = section(0);
+        m.state
+            .iter()
+            .any(|(n, _)| *n == prefix)
+            .then(|| row_of_state(m, 0, &prefix))
+    }
 }
 
 fn section(i: usize) -> String {
@@ -248,6 +312,7 @@ impl Rule for SplRule {
                     event: EventRef::of(event),
                     fields,
                     state: Vec::new(),
+                    rank: 0,
                 });
             }
             let mut state = Vec::new();
@@ -256,13 +321,19 @@ impl Rule for SplRule {
                 event: EventRef::of(event),
                 fields: Vec::new(),
                 state,
+                rank: 0,
             });
         }
         let mut state = Vec::new();
         let mut matched = false;
+        // Matches a subsearch needs come first in `finish`'s stream (super::semijoin).
+        let mut rank = 1;
         for (i, p) in self.branches.iter().enumerate() {
             if let Some(row) = Self::check_branch(p, view) {
                 matched = true;
+                if i > 0 {
+                    rank = 0;
+                }
                 let prefix = section(i);
                 state.push((prefix.clone(), String::new()));
                 Self::state_of(p, row, view, &prefix, &mut state);
@@ -272,11 +343,23 @@ impl Rule for SplRule {
             event: EventRef::of(event),
             fields: Vec::new(),
             state,
+            rank,
         })
     }
 
     fn aggregates(&self) -> bool {
         self.aggregates
+    }
+
+    fn sink(&self) -> Option<Box<dyn MatchSink + '_>> {
+        let main = self.branches.first()?;
+        if let Some(semi) = &main.semijoin {
+            return Some(Box::new(super::semijoin::JoinSink::new(self, semi)));
+        }
+        if self.branches.len() == 1 && self.aggregates {
+            return super::grouped::GroupSink::new(self, main).map(|s| Box::new(s) as _);
+        }
+        None
     }
 
     fn finish(&self, mut matches: Vec<EventMatch>) -> Vec<Hit> {
@@ -286,32 +369,11 @@ impl Rule for SplRule {
                 .map(|m| Hit::from_match(&self.info, m))
                 .collect();
         }
-        matches.sort_by(|a, b| {
-            b.event
-                .time
-                .cmp(&a.event.time)
-                .then_with(|| a.event.source.path.cmp(&b.event.source.path))
-                .then_with(|| b.event.record_id.cmp(&a.event.record_id))
-        });
-        let single = self.branches.len() == 1;
-        let mut results: Vec<Vec<Row<'static>>> = vec![Vec::new(); self.branches.len()];
-        // Subsearches have larger indices than the pipelines that join them: run them first.
-        for (bi, p) in self.branches.iter().enumerate().rev() {
-            let prefix = if single { String::new() } else { section(bi) };
-            let mut rows: Vec<Row<'static>> = matches
-                .iter()
-                .enumerate()
-                .filter(|(_, m)| single || m.state.iter().any(|(n, _)| *n == prefix))
-                .map(|(i, m)| row_of_state(m, i as u32, &prefix))
-                .collect();
-            for cmd in &p.rest {
-                rows = exec::run(cmd, rows, &results);
-            }
-            results[bi] = rows;
-        }
+        matches.sort_by(newest_first);
+        let mut results = self.run_branches(&matches, 0);
         let main = std::mem::take(&mut results[0]);
         main.into_iter()
-            .filter_map(|r| self.hit_of(r, &matches))
+            .filter_map(|r| self.hit_of(r, |i| matches.get(i).map(|m| &m.event)))
             .collect()
     }
 }

@@ -481,9 +481,52 @@ pub(crate) fn group_fields(cmd: &StatsCmd, key: Vec<String>) -> Vec<(String, Val
 
 /// Run a stats-like command over rows (in Splunk's order: newest first).
 pub fn run<'e>(cmd: &StatsCmd, rows: Vec<Row<'e>>) -> Vec<Row<'e>> {
-    let mut index: HashMap<Vec<String>, usize> = HashMap::new();
-    let mut groups: Vec<Group> = Vec::new();
+    let mut grouper = Grouper::new(cmd);
     for (ri, row) in rows.iter().enumerate() {
+        grouper.add(ri, row);
+    }
+    match cmd.kind {
+        StatsKind::Stats | StatsKind::Tstats => grouper.rows(),
+        StatsKind::EventStats => grouper.spread(rows),
+    }
+}
+
+impl AggFunc {
+    /// Whether the result is the same whatever order the rows come in (`first`, `list`,
+    /// `earliest`... are not; float sums may differ in their last bits, as in Splunk).
+    pub fn order_free(self) -> bool {
+        !matches!(
+            self,
+            AggFunc::List
+                | AggFunc::First
+                | AggFunc::Last
+                | AggFunc::Earliest
+                | AggFunc::Latest
+                | AggFunc::Mode
+        )
+    }
+}
+
+/// The groups of a stats-like command, fed one row at a time.
+pub struct Grouper<'c> {
+    cmd: &'c StatsCmd,
+    index: HashMap<Vec<String>, usize>,
+    groups: Vec<Group>,
+}
+
+impl<'c> Grouper<'c> {
+    /// No groups yet.
+    pub fn new(cmd: &'c StatsCmd) -> Grouper<'c> {
+        Grouper {
+            cmd,
+            index: HashMap::new(),
+            groups: Vec::new(),
+        }
+    }
+
+    /// Add row number `ri` to its groups (its fields are read, not kept).
+    pub fn add(&mut self, ri: usize, row: &Row<'_>) {
+        let cmd = self.cmd;
         let time = row.get("_time").num().unwrap_or(0.0);
         let inputs: Vec<Value> = cmd
             .aggs
@@ -498,8 +541,10 @@ pub fn run<'e>(cmd: &StatsCmd, rows: Vec<Row<'e>>) -> Vec<Row<'e>> {
                 },
             })
             .collect();
+        let spread = cmd.kind == StatsKind::EventStats;
         for key in keys_of(cmd, row) {
-            let gi = *index.entry(key.clone()).or_insert_with(|| {
+            let groups = &mut self.groups;
+            let gi = *self.index.entry(key.clone()).or_insert_with(|| {
                 groups.push(Group {
                     key,
                     accs: cmd.aggs.iter().map(|a| new_acc(a.func)).collect(),
@@ -508,53 +553,59 @@ pub fn run<'e>(cmd: &StatsCmd, rows: Vec<Row<'e>>) -> Vec<Row<'e>> {
                 });
                 groups.len() - 1
             });
-            let g = &mut groups[gi];
+            let g = &mut self.groups[gi];
             for ((acc, agg), input) in g.accs.iter_mut().zip(&cmd.aggs).zip(&inputs) {
                 feed(acc, agg.func, input, time);
             }
             g.prov.extend_from_slice(&row.prov);
-            g.members.push(ri);
+            if spread {
+                g.members.push(ri);
+            }
         }
     }
-    match cmd.kind {
-        StatsKind::Stats | StatsKind::Tstats => {
-            groups.sort_by(|a, b| compare_keys(&a.key, &b.key));
-            groups
-                .into_iter()
-                .map(|g| {
-                    let mut fields = group_fields(cmd, g.key);
-                    for (acc, agg) in g.accs.iter().zip(&cmd.aggs) {
-                        let v = result(acc, agg.func);
-                        match fields.iter_mut().find(|(n, _)| *n == agg.out) {
-                            Some((_, old)) => *old = v,
-                            None => fields.push((agg.out.clone(), v)),
-                        }
+
+    /// One row per group (`stats`, `tstats`), sorted by by-values.
+    pub fn rows<'e>(self) -> Vec<Row<'e>> {
+        let cmd = self.cmd;
+        let mut groups = self.groups;
+        groups.sort_by(|a, b| compare_keys(&a.key, &b.key));
+        groups
+            .into_iter()
+            .map(|g| {
+                let mut fields = group_fields(cmd, g.key);
+                for (acc, agg) in g.accs.iter().zip(&cmd.aggs) {
+                    let v = result(acc, agg.func);
+                    match fields.iter_mut().find(|(n, _)| *n == agg.out) {
+                        Some((_, old)) => *old = v,
+                        None => fields.push((agg.out.clone(), v)),
                     }
-                    let mut prov = g.prov;
-                    prov.sort_unstable();
-                    prov.dedup();
-                    Row::plain(fields, prov)
-                })
-                .collect()
-        }
-        StatsKind::EventStats => {
-            let mut rows = rows;
-            for g in &groups {
-                let outs: Vec<(String, Value)> = g
-                    .accs
-                    .iter()
-                    .zip(&cmd.aggs)
-                    .map(|(acc, agg)| (agg.out.clone(), result(acc, agg.func)))
-                    .collect();
-                for &m in &g.members {
-                    if let Some(row) = rows.get_mut(m) {
-                        for (n, v) in &outs {
-                            row.set(n, v.clone());
-                        }
+                }
+                let mut prov = g.prov;
+                prov.sort_unstable();
+                prov.dedup();
+                Row::plain(fields, prov)
+            })
+            .collect()
+    }
+
+    /// The rows that were added, each given its groups' results (`eventstats`).
+    fn spread<'e>(self, mut rows: Vec<Row<'e>>) -> Vec<Row<'e>> {
+        let cmd = self.cmd;
+        for g in &self.groups {
+            let outs: Vec<(String, Value)> = g
+                .accs
+                .iter()
+                .zip(&cmd.aggs)
+                .map(|(acc, agg)| (agg.out.clone(), result(acc, agg.func)))
+                .collect();
+            for &m in &g.members {
+                if let Some(row) = rows.get_mut(m) {
+                    for (n, v) in &outs {
+                        row.set(n, v.clone());
                     }
                 }
             }
-            rows
         }
+        rows
     }
 }
