@@ -524,10 +524,10 @@ fn finish_rules(
     use crate::collect::hits::Copies;
     use crate::rules::{CollectSink, MatchSink};
     let finish = |sink: Box<dyn MatchSink + '_>, copies: Copies| {
-        for mut hit in sink.finish() {
+        sink.finish(&mut |mut hit| {
             copies.attach(&mut hit);
             on_hit(hit);
-        }
+        });
     };
     let workers = rayon::current_num_threads().max(1);
     let (tx, rx) = crossbeam_channel::bounded::<(Box<dyn MatchSink + '_>, Copies)>(0);

@@ -47,7 +47,9 @@ fn through_sink(rule: &Arc<dyn Rule>, mut matches: Vec<EventMatch>, store_order:
     for m in matches {
         sink.push(m);
     }
-    sink.finish()
+    let mut hits = Vec::new();
+    sink.finish(&mut |h| hits.push(h));
+    hits
 }
 
 /// Hits as comparable text: rule fields and the records each lists.
@@ -174,14 +176,37 @@ fn a_leading_grouping_folds_matches_in_any_order() {
 }
 
 #[test]
-fn order_dependent_aggregates_are_not_streamed() {
+fn order_dependent_aggregates_keep_splunk_order() {
+    // first() depends on the order of the rows: the sink keeps the matches and runs them
+    // newest first, whatever order they came in.
     let rule = rule_of(
         "| tstats first(Processes.process) as p from datamodel=Endpoint.Processes \
-         by Processes.process_name",
+         by Processes.process_name | rename Processes.* as *",
         &[],
     );
-    assert!(
-        rule.sink().is_none(),
-        "first() depends on the order of the rows"
-    );
+    let events: Vec<Event> = (1..=3)
+        .map(|i| {
+            proc1(
+                i,
+                &format!("2024-03-01T10:00:0{i}Z"),
+                "C:\\x\\same.exe",
+                &format!("same.exe /{i}"),
+                "C:\\Windows\\explorer.exe",
+            )
+        })
+        .collect();
+    for order in [false, true] {
+        let mut matches = matches_of(&rule, &events);
+        if order {
+            matches.reverse();
+        }
+        let hits = through_sink(&rule, matches, false);
+        assert_eq!(hits.len(), 1);
+        assert_eq!(
+            field(&hits[0], "p"),
+            Some("same.exe /3"),
+            "the newest event's"
+        );
+        assert_eq!(records(&hits), vec![1, 2, 3]);
+    }
 }

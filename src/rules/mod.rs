@@ -189,8 +189,8 @@ pub struct EventMatch {
 pub trait MatchSink: Send {
     /// Take the next match: a rule's matches come by rank ([`EventMatch::rank`]), then record.
     fn push(&mut self, m: EventMatch);
-    /// The hits of everything pushed.
-    fn finish(self: Box<Self>) -> Vec<Hit>;
+    /// Hand the hits of everything pushed to `emit`, one at a time.
+    fn finish(self: Box<Self>, emit: &mut dyn FnMut(Hit));
 }
 
 /// The sink of a rule without one of its own: every match is kept for `finish`.
@@ -214,8 +214,8 @@ impl MatchSink for CollectSink<'_> {
         self.matches.push(m);
     }
 
-    fn finish(self: Box<Self>) -> Vec<Hit> {
-        self.rule.finish(self.matches)
+    fn finish(self: Box<Self>, emit: &mut dyn FnMut(Hit)) {
+        self.rule.finish(self.matches).into_iter().for_each(emit);
     }
 }
 

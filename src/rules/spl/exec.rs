@@ -253,14 +253,16 @@ pub(super) fn join_key(row: &Row<'_>, fields: &[String]) -> Option<Vec<String>> 
         .collect()
 }
 
-/// `join`: each row takes the fields of the subsearch rows with the same key values.
-fn join<'e>(
+/// `join`: each row takes the fields of the subsearch rows with the same key values; the
+/// joined rows go to `out` one at a time.
+fn join_each<'e>(
     rows: Vec<Row<'e>>,
     sub: &[Row<'e>],
     fields: &[String],
     max: usize,
     keep_unmatched: bool,
-) -> Vec<Row<'e>> {
+    out: &mut dyn FnMut(Row<'e>),
+) {
     let mut index: std::collections::HashMap<Vec<String>, Vec<usize>> = Default::default();
     for (i, r) in sub.iter().enumerate() {
         if let Some(k) = join_key(r, fields) {
@@ -268,7 +270,6 @@ fn join<'e>(
         }
     }
     let limit = if max == 0 { usize::MAX } else { max };
-    let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         let found = join_key(&row, fields).and_then(|k| index.get(&k));
         match found {
@@ -279,14 +280,51 @@ fn join<'e>(
                         r.set(n, v.clone());
                     }
                     r.prov.extend_from_slice(&sub[j].prov);
-                    out.push(r);
+                    out(r);
                 }
             }
-            None if keep_unmatched => out.push(row),
+            None if keep_unmatched => out(row),
             None => {}
         }
     }
-    out
+}
+
+/// Run `commands` over `rows`, handing each resulting row to `out`. Everything up to the last
+/// command that needs all rows runs over all of them; that command's rows (a join's product,
+/// one at a time) then pass the streaming commands after it one by one, so they are never all
+/// held.
+pub fn run_all<'e>(
+    commands: &[Command],
+    mut rows: Vec<Row<'e>>,
+    subs: &[Vec<Row<'e>>],
+    out: &mut dyn FnMut(Row<'e>),
+) {
+    let split = commands.iter().rposition(|c| !c.is_streaming());
+    let (before, last, after) = match split {
+        Some(k) => (&commands[..k], Some(&commands[k]), &commands[k + 1..]),
+        None => (&commands[..0], None, commands),
+    };
+    for cmd in before {
+        rows = run(cmd, rows, subs);
+    }
+    let mut pass = |mut r: Row<'e>| {
+        if after.iter().all(|c| apply(c, &mut r)) {
+            out(r);
+        }
+    };
+    match last {
+        Some(Command::Join {
+            fields,
+            branch,
+            max,
+            keep_unmatched,
+        }) => {
+            let sub = subs.get(*branch).map(Vec::as_slice).unwrap_or(&[]);
+            join_each(rows, sub, fields, *max, *keep_unmatched, &mut pass);
+        }
+        Some(cmd) => run(cmd, rows, subs).into_iter().for_each(pass),
+        None => rows.into_iter().for_each(pass),
+    }
 }
 
 /// Run any command over all rows; `subs` holds the results of the subsearches, by pipeline index.
@@ -298,9 +336,12 @@ pub fn run<'e>(cmd: &Command, rows: Vec<Row<'e>>, subs: &[Vec<Row<'e>>]) -> Vec<
             max,
             keep_unmatched,
         } => {
-            let empty = Vec::new();
-            let sub = subs.get(*branch).unwrap_or(&empty);
-            join(rows, sub, fields, *max, *keep_unmatched)
+            let sub = subs.get(*branch).map(Vec::as_slice).unwrap_or(&[]);
+            let mut out = Vec::with_capacity(rows.len());
+            join_each(rows, sub, fields, *max, *keep_unmatched, &mut |r| {
+                out.push(r)
+            });
+            out
         }
         Command::Stats(s) => stats::run(s, rows),
         Command::Dedup {

@@ -13,6 +13,7 @@
 use super::exec;
 use super::pipeline::{Needed, Pipeline};
 use super::row::{time_text, value_text, Row};
+use super::sink::SplSink;
 use super::value::Value;
 use super::view::{self, EventView};
 use crate::event::Event;
@@ -232,20 +233,36 @@ fn newest_first(a: &EventMatch, b: &EventMatch) -> std::cmp::Ordering {
         .then_with(|| b.event.record_id.cmp(&a.event.record_id))
 }
 
+/// Sort matches (with their provenance index) in [`newest_first`] order.
+fn sorted(matches: &[(u32, EventMatch)]) -> Vec<&(u32, EventMatch)> {
+    let mut sorted: Vec<&(u32, EventMatch)> = matches.iter().collect();
+    sorted.sort_by(|a, b| newest_first(&a.1, &b.1));
+    sorted
+}
+
 impl SplRule {
+    /// The compiled pipelines (index 0 is the main search).
+    pub(super) fn branches(&self) -> &[Pipeline] {
+        &self.branches
+    }
+
     /// Run the pipelines from index `from` on (subsearches first: they have larger indices
-    /// than the pipelines that join them) over matches in [`newest_first`] order; the result
-    /// rows by pipeline index (those below `from` empty).
-    fn run_branches(&self, matches: &[EventMatch], from: usize) -> Vec<Vec<Row<'static>>> {
+    /// than the pipelines that join them) over the matches holding their sections, in
+    /// [`newest_first`] order; the result rows by pipeline index (those below `from` empty).
+    pub(super) fn run_branches(
+        &self,
+        matches: &[(u32, EventMatch)],
+        from: usize,
+    ) -> Vec<Vec<Row<'static>>> {
         let single = self.branches.len() == 1;
+        let sorted = sorted(matches);
         let mut results: Vec<Vec<Row<'static>>> = vec![Vec::new(); self.branches.len()];
         for (bi, p) in self.branches.iter().enumerate().skip(from).rev() {
             let prefix = if single { String::new() } else { section(bi) };
-            let mut rows: Vec<Row<'static>> = matches
+            let mut rows: Vec<Row<'static>> = sorted
                 .iter()
-                .enumerate()
                 .filter(|(_, m)| single || m.state.iter().any(|(n, _)| *n == prefix))
-                .map(|(i, m)| row_of_state(m, i as u32, &prefix))
+                .map(|(i, m)| row_of_state(m, *i, &prefix))
                 .collect();
             for cmd in &p.rest {
                 rows = exec::run(cmd, rows, &results);
@@ -255,34 +272,22 @@ impl SplRule {
         results
     }
 
-    /// The result rows of subsearch `branch` over the matches that hold subsearch sections.
-    pub(super) fn subsearch_rows(
-        &self,
-        mut held: Vec<EventMatch>,
-        branch: usize,
-    ) -> Vec<Row<'static>> {
-        held.sort_by(newest_first);
-        let mut results = self.run_branches(&held, 1);
-        results
-            .get_mut(branch)
-            .map(std::mem::take)
-            .unwrap_or_default()
-    }
-
-    /// A match's main-pipeline row, as `finish` builds it; `None` when it has no main section.
-    pub(super) fn main_row(&self, m: &EventMatch) -> Option<Row<'static>> {
-        if self.branches.len() == 1 {
-            return Some(row_of_state(m, 0, ""));
-        }
-        let prefix = section(0);
-        m.state
-            .iter()
-            .any(|(n, _)| *n == prefix)
-            .then(|| row_of_state(m, 0, &prefix))
+    /// The main pipeline's rows of matches that hold its section, in [`newest_first`] order.
+    pub(super) fn main_rows(&self, matches: &[(u32, EventMatch)]) -> Vec<Row<'static>> {
+        let prefix = if self.branches.len() == 1 {
+            String::new()
+        } else {
+            section(0)
+        };
+        sorted(matches)
+            .into_iter()
+            .map(|(i, m)| row_of_state(m, *i, &prefix))
+            .collect()
     }
 }
 
-fn section(i: usize) -> String {
+/// The prefix of pipeline `i`'s entries in a multi-pipeline state.
+pub(super) fn section(i: usize) -> String {
     format!("{i}{SECTION}")
 }
 
@@ -352,28 +357,23 @@ impl Rule for SplRule {
     }
 
     fn sink(&self) -> Option<Box<dyn MatchSink + '_>> {
-        let main = self.branches.first()?;
-        if let Some(semi) = &main.semijoin {
-            return Some(Box::new(super::semijoin::JoinSink::new(self, semi)));
-        }
-        if self.branches.len() == 1 && self.aggregates {
-            return super::grouped::GroupSink::new(self, main).map(|s| Box::new(s) as _);
-        }
-        None
+        let main = self.branches.first().filter(|_| self.aggregates)?;
+        Some(Box::new(SplSink::new(self, main, true)))
     }
 
-    fn finish(&self, mut matches: Vec<EventMatch>) -> Vec<Hit> {
-        if !self.aggregates {
-            return matches
-                .into_iter()
-                .map(|m| Hit::from_match(&self.info, m))
-                .collect();
+    fn finish(&self, matches: Vec<EventMatch>) -> Vec<Hit> {
+        let mut hits = Vec::new();
+        let main = self.branches.first().filter(|_| self.aggregates);
+        let Some(main) = main else {
+            hits.extend(matches.into_iter().map(|m| Hit::from_match(&self.info, m)));
+            return hits;
+        };
+        // Given in any order: no join test, which needs the subsearch's matches first.
+        let mut sink = Box::new(SplSink::new(self, main, false));
+        for m in matches {
+            sink.push(m);
         }
-        matches.sort_by(newest_first);
-        let mut results = self.run_branches(&matches, 0);
-        let main = std::mem::take(&mut results[0]);
-        main.into_iter()
-            .filter_map(|r| self.hit_of(r, |i| matches.get(i).map(|m| &m.event)))
-            .collect()
+        sink.finish(&mut |hit| hits.push(hit));
+        hits
     }
 }

@@ -9,16 +9,14 @@
 //! whose one-event group has no partner can be dropped as it streams out of the store.
 //!
 //! The store hands a rule's matches over by rank: matches that hold a subsearch section come
-//! first (rank 0), so the sieve has every subsearch row before the first main-only match.
+//! first (rank 0), so the sink (super::sink) has every subsearch row before the first
+//! main-only match.
 
 use super::commands::Command;
 use super::exec;
 use super::pushdown::{live, Step, Taint};
 use super::row::Row;
-use super::rule::SplRule;
 use super::stats::{self, StatsCmd, StatsKind};
-use crate::hit::Hit;
-use crate::rules::{EventMatch, MatchSink, Rule};
 use std::collections::HashSet;
 
 /// An inner join a pipeline's groups must pass, with how to compute a match's join key.
@@ -79,7 +77,7 @@ impl SemiJoin {
     }
 
     /// The join keys of the groups `row` (a match's main-pipeline row) would be in.
-    fn keys_of(&self, row: &Row<'_>) -> Vec<Vec<String>> {
+    pub(super) fn keys_of(&self, row: &Row<'_>) -> Vec<Vec<String>> {
         stats::keys_of(&self.grouping, row)
             .into_iter()
             .filter_map(|key| {
@@ -91,50 +89,13 @@ impl SemiJoin {
             })
             .collect()
     }
-}
 
-/// Keeps the matches whose main-pipeline groups can find a partner in the subsearch, and
-/// gives them to the rule's `finish`.
-pub(super) struct JoinSink<'r> {
-    rule: &'r SplRule,
-    semi: &'r SemiJoin,
-    /// The matches `finish` gets; the first ones are those with a subsearch section.
-    kept: Vec<EventMatch>,
-    /// The subsearch's join keys, once the last rank-0 match went past.
-    partners: Option<HashSet<Vec<String>>>,
-}
-
-impl<'r> JoinSink<'r> {
-    pub(super) fn new(rule: &'r SplRule, semi: &'r SemiJoin) -> JoinSink<'r> {
-        JoinSink {
-            rule,
-            semi,
-            kept: Vec::new(),
-            partners: None,
-        }
-    }
-
-    fn joins(&mut self, m: &EventMatch) -> bool {
-        let (rule, semi, kept) = (self.rule, self.semi, &self.kept);
-        let partners = self.partners.get_or_insert_with(|| {
-            rule.subsearch_rows(kept.clone(), semi.branch)
-                .iter()
-                .filter_map(|r| exec::join_key(r, &semi.fields))
-                .collect()
-        });
-        rule.main_row(m)
-            .is_some_and(|row| semi.keys_of(&row).iter().any(|k| partners.contains(k)))
-    }
-}
-
-impl MatchSink for JoinSink<'_> {
-    fn push(&mut self, m: EventMatch) {
-        if m.rank == 0 || self.joins(&m) {
-            self.kept.push(m);
-        }
-    }
-
-    fn finish(self: Box<Self>) -> Vec<Hit> {
-        self.rule.finish(self.kept)
+    /// The join keys of the subsearch's result rows (`subs`: result rows by pipeline index).
+    pub(super) fn partners(&self, subs: &[Vec<Row<'_>>]) -> HashSet<Vec<String>> {
+        subs.get(self.branch)
+            .into_iter()
+            .flatten()
+            .filter_map(|r| exec::join_key(r, &self.fields))
+            .collect()
     }
 }
