@@ -7,39 +7,72 @@
 //! case-insensitively (as [`Event::get`] falls back to), so a value is scanned whenever the
 //! rule's lookup could reach it: the filter may let a rule run needlessly, never skip one
 //! that could match.
+//!
+//! The same values come back again and again (image paths, users, the command lines of
+//! services and scheduled tasks, the same logs collected from many hosts), so each thread
+//! remembers which patterns its recent values held ([`memo`]): a value seen before costs a
+//! hash lookup instead of a scan.
+
+mod memo;
 
 use crate::event::{Event, SYSTEM_FIELDS};
 use crate::rules::Rule;
 use aho_corasick::AhoCorasick;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// One automaton and, per pattern, the rules that listed it.
 struct Automaton {
+    /// Index among the pre-filter's automata (its slot in the memo).
+    id: usize,
     ac: AhoCorasick,
     rules_of: Vec<Vec<u32>>,
 }
 
 impl Automaton {
-    fn build(needles: HashMap<String, Vec<u32>>) -> Option<Automaton> {
+    fn build(id: usize, needles: HashMap<String, Vec<u32>>) -> Option<Automaton> {
         let (patterns, rules_of): (Vec<String>, Vec<Vec<u32>>) = needles.into_iter().unzip();
         let ac = AhoCorasick::builder()
             .ascii_case_insensitive(true)
             .build(&patterns)
             .ok()?;
-        Some(Automaton { ac, rules_of })
+        Some(Automaton { id, ac, rules_of })
     }
 
-    fn mark(&self, text: &str, hits: &mut Hits) {
-        for m in self.ac.find_overlapping_iter(text) {
-            if let Some(rules) = self.rules_of.get(m.pattern().as_usize()) {
-                for &r in rules {
-                    hits.set(r as usize);
+    /// The patterns found in `text`.
+    fn patterns(&self, text: &str) -> Vec<u32> {
+        let mut found: Vec<u32> = self
+            .ac
+            .find_overlapping_iter(text)
+            .map(|m| m.pattern().as_usize() as u32)
+            .collect();
+        found.sort_unstable();
+        found.dedup();
+        found
+    }
+
+    fn mark(&self, generation: u64, text: &str, hits: &mut Hits) {
+        memo::patterns(
+            generation,
+            self.id,
+            text,
+            |t| self.patterns(t),
+            |found| {
+                for &p in found {
+                    if let Some(rules) = self.rules_of.get(p as usize) {
+                        for &r in rules {
+                            hits.set(r as usize);
+                        }
+                    }
                 }
-            }
-        }
+            },
+        );
     }
 }
+
+/// Tells pre-filters apart in the per-thread memo (tests build many in one process).
+static GENERATION: AtomicU64 = AtomicU64::new(1);
 
 /// The rules an event holds a needle of (a bit set over rule indices).
 pub struct Hits {
@@ -69,6 +102,8 @@ pub struct Prefilter {
     system: Vec<&'static str>,
     /// The automaton of needles that may occur in any value.
     any: Option<Automaton>,
+    /// This pre-filter's key in the per-thread memo.
+    generation: u64,
 }
 
 impl Prefilter {
@@ -104,8 +139,8 @@ impl Prefilter {
             return None;
         }
         let mut fields = HashMap::new();
-        for (name, needles) in by_field {
-            match Automaton::build(needles) {
+        for (id, (name, needles)) in by_field.into_iter().enumerate() {
+            match Automaton::build(id + 1, needles) {
                 Some(a) => {
                     fields.insert(name, a);
                 }
@@ -116,7 +151,7 @@ impl Prefilter {
         let any = if any.is_empty() {
             None
         } else {
-            Some(Automaton::build(any)?)
+            Some(Automaton::build(0, any)?)
         };
         let system = SYSTEM_FIELDS
             .iter()
@@ -128,6 +163,7 @@ impl Prefilter {
             fields,
             system,
             any,
+            generation: GENERATION.fetch_add(1, Ordering::Relaxed),
         })
     }
 
@@ -147,25 +183,25 @@ impl Prefilter {
         };
         for f in event.data.iter().chain(event.system.iter()) {
             if let Some(a) = self.field(&f.name) {
-                a.mark(&f.value, &mut hits);
+                a.mark(self.generation, &f.value, &mut hits);
             } else if f.name.contains(' ') {
                 // Defender writes `Source Name` where rules say `SourceName`; the Sigma engine
                 // resolves one to the other, so the pre-filter must too.
                 if let Some(a) = self.field(&f.name.replace(' ', "")) {
-                    a.mark(&f.value, &mut hits);
+                    a.mark(self.generation, &f.value, &mut hits);
                 }
             }
         }
         for name in &self.system {
             if let Some(a) = self.field(name) {
                 if let Some(v) = event.get(name) {
-                    a.mark(&v.as_text(), &mut hits);
+                    a.mark(self.generation, &v.as_text(), &mut hits);
                 }
             }
         }
         if let Some(a) = &self.any {
             for v in event.all_values() {
-                a.mark(&v.as_text(), &mut hits);
+                a.mark(self.generation, &v.as_text(), &mut hits);
             }
         }
         hits
