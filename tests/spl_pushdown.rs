@@ -143,3 +143,25 @@ fn without_a_pushable_filter_every_event_is_kept() {
     assert_eq!(kept(&rule, &events), vec![1, 2]);
     assert!(run(&rule, &events).is_empty());
 }
+
+#[test]
+fn remembered_decisions_are_keyed_by_every_value_the_filter_reads() {
+    // The pushed filter reads process_name (through an eval, after a wildcard rename): two
+    // events with the same command line but different names must be decided apart, however
+    // the first decision was remembered.
+    let rule = rule_of(
+        "| tstats count from datamodel=Endpoint.Processes \
+         by Processes.process_name Processes.process \
+         | rename Processes.* as * | eval n = len(process_name) | where n = 5",
+        &[],
+    );
+    let events = [
+        proc1(1, "2024-03-01T10:00:00Z", "C:\\x\\a.exe", "same", WIN),
+        proc1(2, "2024-03-01T10:00:01Z", "C:\\x\\bb.exe", "same", WIN),
+        proc1(3, "2024-03-01T10:00:02Z", "C:\\y\\a.exe", "other", WIN),
+        proc1(4, "2024-03-01T10:00:03Z", "C:\\x\\bb.exe", "same", WIN),
+    ];
+    assert_eq!(kept(&rule, &events), vec![1, 3]);
+    // Asked again, the remembered decisions give the same answers.
+    assert_eq!(kept(&rule, &events), vec![1, 3]);
+}

@@ -14,11 +14,23 @@
 //! `convert`, `bin` and `addtotals`. A `search`, `where` or `regex` that reads no tainted field
 //! is pushed; the others are skipped here (they still run in `finish`). The walk stops at the
 //! first command that is not per-row (another grouping, `dedup`, `join`, `sort`, `head`...).
+//!
+//! The decision depends only on the by-values the pushed commands read (found by following
+//! names back from the filters through `rename`), and those repeat: the same process names,
+//! paths and command lines on every host. Decisions are remembered per detection, keyed by
+//! those values, in a bounded memo.
 
 use super::commands::{Command, RexMode};
 use super::exec;
 use super::row::{name_matches, renamed, Row};
 use super::stats::{self, StatsCmd, StatsKind};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// Decisions remembered per detection before the memo starts over.
+const MEMO_ENTRIES: usize = 16_384;
+/// Keys longer than this are decided every time.
+const MEMO_KEY: usize = 1024;
 
 /// The per-event part of the commands after a pipeline's first grouping.
 #[derive(Debug, Clone)]
@@ -27,6 +39,10 @@ pub struct Pushdown {
     /// The per-row commands to run on the one-event group, ending with the last pushed
     /// filter; filters that read tainted fields are left out.
     commands: Vec<Command>,
+    /// Indices of the by-fields the commands may read: a decision depends on nothing else.
+    read: Vec<usize>,
+    /// Decisions by the values of the `read` by-fields of each of the event's groups.
+    memo: Arc<Mutex<HashMap<Box<str>, bool, foldhash::fast::RandomState>>>,
 }
 
 impl Pushdown {
@@ -63,8 +79,10 @@ impl Pushdown {
         commands.truncate(kept_len);
         let commands = live(commands, Vec::new());
         Some(Pushdown {
+            read: read_by_fields(grouping, &commands),
             grouping: (**grouping).clone(),
             commands,
+            memo: Arc::default(),
         })
     }
 
@@ -72,11 +90,77 @@ impl Pushdown {
     /// of its groups (`false`: the event cannot contribute to any result row).
     pub fn keeps(&self, row: &Row<'_>) -> bool {
         let keys = stats::keys_of(&self.grouping, row);
-        keys.into_iter().any(|key| {
+        let memo_key = self.memo_key(&keys);
+        if let Some(k) = &memo_key {
+            if let Some(&known) = self
+                .memo
+                .lock()
+                .ok()
+                .as_ref()
+                .and_then(|m| m.get(k.as_str()))
+            {
+                return known;
+            }
+        }
+        let keeps = keys.into_iter().any(|key| {
             let mut group = Row::plain(stats::group_fields(&self.grouping, key), Vec::new());
             self.commands.iter().all(|c| exec::apply(c, &mut group))
-        })
+        });
+        if let (Some(k), Ok(mut memo)) = (memo_key, self.memo.lock()) {
+            if memo.len() >= MEMO_ENTRIES {
+                memo.clear();
+            }
+            memo.insert(k.into_boxed_str(), keeps);
+        }
+        keeps
     }
+
+    /// The memo key of an event's groups: the `read` values of each, separated by control
+    /// characters; `None` when it would be too long to keep.
+    fn memo_key(&self, keys: &[Vec<String>]) -> Option<String> {
+        let mut k = String::new();
+        for key in keys {
+            for &i in &self.read {
+                k.push_str(key.get(i).map(String::as_str).unwrap_or(""));
+                k.push('\u{1f}');
+            }
+            k.push('\u{1e}');
+            if k.len() > MEMO_KEY {
+                return None;
+            }
+        }
+        Some(k)
+    }
+}
+
+/// The by-fields of `grouping` that `commands` may read, following names back through
+/// `rename`; all of them when a command reads fields it does not name.
+fn read_by_fields(grouping: &StatsCmd, commands: &[Command]) -> Vec<usize> {
+    let all = || (0..grouping.by.len()).collect();
+    let mut needed: Vec<String> = Vec::new();
+    for cmd in commands.iter().rev() {
+        if let Command::Rename(pairs) = cmd {
+            let mut sources = Vec::new();
+            for n in &needed {
+                for (from, to) in pairs {
+                    if let Some(src) = renamed(to, from, n) {
+                        sources.push(src);
+                    }
+                }
+            }
+            needed.extend(sources);
+            continue;
+        }
+        if cmd.reads(&mut needed) {
+            return all();
+        }
+    }
+    if needed.iter().any(|n| n.contains('*')) {
+        return all();
+    }
+    (0..grouping.by.len())
+        .filter(|&i| needed.iter().any(|n| *n == grouping.by[i]))
+        .collect()
 }
 
 /// Drop the transforms whose outputs no later kept command reads (the `ctime` conversions of
