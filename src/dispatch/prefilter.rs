@@ -97,7 +97,7 @@ pub struct Prefilter {
     /// Rules that declared needles: they run only when one is found.
     gated: Vec<bool>,
     /// Automata of field needles, by lower-case field name.
-    fields: HashMap<Box<str>, Automaton>,
+    fields: HashMap<Box<str>, Automaton, foldhash::fast::RandomState>,
     /// The typed System fields (`EventID`, `Channel`, ...) that have needles.
     system: Vec<&'static str>,
     /// The automaton of needles that may occur in any value.
@@ -138,7 +138,7 @@ impl Prefilter {
         if !gated.iter().any(|g| *g) {
             return None;
         }
-        let mut fields = HashMap::new();
+        let mut fields = HashMap::default();
         for (id, (name, needles)) in by_field.into_iter().enumerate() {
             match Automaton::build(id + 1, needles) {
                 Some(a) => {

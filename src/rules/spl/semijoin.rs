@@ -17,6 +17,7 @@ use super::exec;
 use super::pushdown::{live, Step, Taint};
 use super::row::Row;
 use super::stats::{self, StatsCmd, StatsKind};
+use super::value::Value;
 use std::collections::HashSet;
 
 /// An inner join a pipeline's groups must pass, with how to compute a match's join key.
@@ -74,6 +75,39 @@ impl SemiJoin {
             }
         }
         None
+    }
+
+    /// Whether `row`'s groups can join one of `partners`.
+    pub(super) fn joins(&self, row: &Row<'_>, partners: &HashSet<Vec<String>>) -> bool {
+        match self.direct_key(row) {
+            Some(None) => false,
+            Some(Some(key)) if !partners.contains(&key) => false,
+            _ => self.keys_of(row).iter().any(|k| partners.contains(k)),
+        }
+    }
+
+    /// The join key read straight off the row, when the join fields are plain single-valued
+    /// by-fields: `Some(None)` when the row is in no group at all; `None` when the key needs
+    /// the grouping (numbers, multivalues, `_time` bins, commands between).
+    fn direct_key(&self, row: &Row<'_>) -> Option<Option<Vec<String>>> {
+        if !self.commands.is_empty() {
+            return None;
+        }
+        let mut key = Vec::with_capacity(self.fields.len());
+        for f in &self.fields {
+            if f == "_time" || !self.grouping.by.contains(f) {
+                return None;
+            }
+            match row.get(f) {
+                Value::Str(s) => key.push(s),
+                Value::Null => match &self.grouping.fill_null {
+                    Some(fill) => key.push(fill.clone()),
+                    None => return Some(None),
+                },
+                _ => return None,
+            }
+        }
+        Some(Some(key))
     }
 
     /// The join keys of the groups `row` (a match's main-pipeline row) would be in.

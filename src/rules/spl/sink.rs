@@ -84,7 +84,7 @@ impl<'r> SplSink<'r> {
             let subs = self.rule.run_branches(&self.held, 1);
             semi.partners(&subs)
         });
-        semi.keys_of(row).iter().any(|k| partners.contains(k))
+        semi.joins(row, partners)
     }
 }
 
