@@ -27,10 +27,17 @@ use super::stats::{self, StatsCmd, StatsKind};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-/// Decisions remembered per detection before the memo starts over.
-const MEMO_ENTRIES: usize = 16_384;
+/// Estimated bytes of decisions remembered per detection before the memo starts over.
+const MEMO_BUDGET: usize = 1 << 20;
 /// Keys longer than this are decided every time.
 const MEMO_KEY: usize = 1024;
+
+/// Remembered decisions and their estimated size.
+#[derive(Debug, Default)]
+struct Memo {
+    decisions: HashMap<Box<str>, bool, foldhash::fast::RandomState>,
+    bytes: usize,
+}
 
 /// The per-event part of the commands after a pipeline's first grouping.
 #[derive(Debug, Clone)]
@@ -42,7 +49,7 @@ pub struct Pushdown {
     /// Indices of the by-fields the commands may read: a decision depends on nothing else.
     read: Vec<usize>,
     /// Decisions by the values of the `read` by-fields of each of the event's groups.
-    memo: Arc<Mutex<HashMap<Box<str>, bool, foldhash::fast::RandomState>>>,
+    memo: Arc<Mutex<Memo>>,
 }
 
 impl Pushdown {
@@ -92,13 +99,12 @@ impl Pushdown {
         let keys = stats::keys_of(&self.grouping, row);
         let memo_key = self.memo_key(&keys);
         if let Some(k) = &memo_key {
-            if let Some(&known) = self
+            let known = self
                 .memo
                 .lock()
                 .ok()
-                .as_ref()
-                .and_then(|m| m.get(k.as_str()))
-            {
+                .and_then(|m| m.decisions.get(k.as_str()).copied());
+            if let Some(known) = known {
                 return known;
             }
         }
@@ -107,10 +113,13 @@ impl Pushdown {
             self.commands.iter().all(|c| exec::apply(c, &mut group))
         });
         if let (Some(k), Ok(mut memo)) = (memo_key, self.memo.lock()) {
-            if memo.len() >= MEMO_ENTRIES {
-                memo.clear();
+            let cost = k.len() + 48;
+            if memo.bytes + cost > MEMO_BUDGET {
+                memo.decisions.clear();
+                memo.bytes = 0;
             }
-            memo.insert(k.into_boxed_str(), keeps);
+            memo.bytes += cost;
+            memo.decisions.insert(k.into_boxed_str(), keeps);
         }
         keeps
     }

@@ -482,12 +482,21 @@ pub(crate) fn group_fields(cmd: &StatsCmd, key: Vec<String>) -> Vec<(String, Val
 /// Run a stats-like command over rows (in Splunk's order: newest first).
 pub fn run<'e>(cmd: &StatsCmd, rows: Vec<Row<'e>>) -> Vec<Row<'e>> {
     let mut grouper = Grouper::new(cmd);
-    for (ri, row) in rows.iter().enumerate() {
-        grouper.add(ri, row);
-    }
     match cmd.kind {
-        StatsKind::Stats | StatsKind::Tstats => grouper.rows(),
-        StatsKind::EventStats => grouper.spread(rows),
+        StatsKind::Stats | StatsKind::Tstats => {
+            // Each row is dropped once it is in its groups: the rows and the groups are never
+            // both whole in memory.
+            for (ri, row) in rows.into_iter().enumerate() {
+                grouper.add(ri, &row);
+            }
+            grouper.rows()
+        }
+        StatsKind::EventStats => {
+            for (ri, row) in rows.iter().enumerate() {
+                grouper.add(ri, row);
+            }
+            grouper.spread(rows)
+        }
     }
 }
 
