@@ -197,7 +197,7 @@ fn compile_text(
     let streaming = commands;
     let needed = needed_fields(&rest);
     let by_names = final_by_names(&rest);
-    let pushdown = Pushdown::plan(&rest);
+    let pushdown = Pushdown::plan(&rest, ctx);
     let semijoin = SemiJoin::plan(&rest);
     Ok(Pipeline {
         ctx,

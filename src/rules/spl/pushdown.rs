@@ -23,7 +23,9 @@
 use super::commands::{Command, RexMode};
 use super::exec;
 use super::row::{name_matches, renamed, Row};
+use super::search::FieldRef;
 use super::stats::{self, StatsCmd, StatsKind};
+use super::view::Ctx;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -46,6 +48,8 @@ pub struct Pushdown {
     /// The per-row commands to run on the one-event group, ending with the last pushed
     /// filter; filters that read tainted fields are left out.
     commands: Vec<Command>,
+    /// The by-fields, resolved once in the pipeline's namespace.
+    by_refs: Vec<FieldRef>,
     /// Indices of the by-fields the commands may read: a decision depends on nothing else.
     read: Vec<usize>,
     /// Decisions by the values of the `read` by-fields of each of the event's groups.
@@ -54,7 +58,7 @@ pub struct Pushdown {
 
 impl Pushdown {
     /// Plan the pushdown for the commands run in `finish`; `None` when no filter qualifies.
-    pub fn plan(rest: &[Command]) -> Option<Pushdown> {
+    pub fn plan(rest: &[Command], ctx: Ctx) -> Option<Pushdown> {
         let Some(Command::Stats(grouping)) = rest.first() else {
             return None;
         };
@@ -86,6 +90,7 @@ impl Pushdown {
         commands.truncate(kept_len);
         let commands = live(commands, Vec::new());
         Some(Pushdown {
+            by_refs: grouping.by.iter().map(|b| FieldRef::new(b, ctx)).collect(),
             read: read_by_fields(grouping, &commands),
             grouping: (**grouping).clone(),
             commands,
@@ -96,7 +101,7 @@ impl Pushdown {
     /// Whether a row the grouping would put in some group survives the pushed filters in one
     /// of its groups (`false`: the event cannot contribute to any result row).
     pub fn keeps(&self, row: &Row<'_>) -> bool {
-        let keys = stats::keys_of(&self.grouping, row);
+        let keys = stats::keys_from(&self.grouping, |i| row.get_ref(&self.by_refs[i]));
         let memo_key = self.memo_key(&keys);
         if let Some(k) = &memo_key {
             let known = self

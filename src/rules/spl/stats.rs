@@ -419,9 +419,14 @@ struct Group {
 
 /// The group keys of one row (several for multivalue by-fields); empty when it has none.
 pub(crate) fn keys_of(cmd: &StatsCmd, row: &Row<'_>) -> Vec<Vec<String>> {
+    keys_from(cmd, |i| row.get(&cmd.by[i]))
+}
+
+/// [`keys_of`] with the by-values given by position.
+pub(crate) fn keys_from(cmd: &StatsCmd, value: impl Fn(usize) -> Value) -> Vec<Vec<String>> {
     let mut keys: Vec<Vec<String>> = vec![Vec::new()];
-    for b in &cmd.by {
-        let mut v = row.get(b);
+    for (i, b) in cmd.by.iter().enumerate() {
+        let mut v = value(i);
         if b == "_time" {
             if let (Some(span), Some(t)) = (cmd.span, v.num()) {
                 v = Value::Num((t / span).floor() * span);
