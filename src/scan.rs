@@ -113,6 +113,9 @@ pub struct ScanResult {
     pub rule_timings: Vec<RuleTiming>,
     /// Wall time of the scan.
     pub elapsed: Duration,
+    /// Runs of matches spilled to a temporary file that could not be read back (the matches
+    /// after the failure are missing from the hits).
+    pub lost_match_runs: usize,
 }
 
 impl ScanResult {
@@ -193,7 +196,7 @@ pub fn scan(
         vec![0; files.len()]
     };
     let hits = Mutex::new(crate::collect::hits::HitSet::new());
-    finish_rules(&shared.matches, dispatcher.rules(), &|hit| {
+    let lost_match_runs = finish_rules(&shared.matches, dispatcher.rules(), &|hit| {
         hits.lock().unwrap_or_else(|e| e.into_inner()).insert(hit)
     });
     let hits = hits
@@ -221,6 +224,7 @@ pub fn scan(
         file_millis,
         rule_timings,
         elapsed: started.elapsed(),
+        lost_match_runs,
     }
 }
 
@@ -515,12 +519,13 @@ const LARGE_FINISH: usize = 20_000;
 /// the spilled runs) while worker threads, one per core, run the rules' `finish` (stats, joins,
 /// the commands after them), handing each hit to `on_hit`. The hand-over has no buffer, so
 /// only the rules being finished and the one being merged are in memory; a rule with very
-/// many matches is finished by the draining thread itself.
+/// many matches is finished by the draining thread itself. Returns the number of spilled
+/// runs that could not be read back.
 fn finish_rules(
     store: &crate::collect::MatchStore,
     rules: &[Arc<dyn Rule>],
     on_hit: &(dyn Fn(crate::hit::Hit) + Sync),
-) {
+) -> usize {
     use crate::collect::hits::Copies;
     use crate::rules::{CollectSink, MatchSink};
     let finish = |sink: Box<dyn MatchSink + '_>, copies: Copies| {
@@ -541,7 +546,7 @@ fn finish_rules(
             });
         }
         drop(rx);
-        store.drain_each(|i, matches| {
+        let lost = store.drain_each(|i, matches| {
             let Some(rule) = rules.get(i) else { return };
             // A rule's own sink may drop or fold matches as they stream past.
             let mut sink = rule
@@ -565,5 +570,6 @@ fn finish_rules(
             }
         });
         drop(tx);
-    });
+        lost
+    })
 }

@@ -132,6 +132,7 @@ fn result_with_fatal(logs: &[LogFile], failed: &Path) -> evtxscan::scan::ScanRes
         file_millis: Vec::new(),
         rule_timings: Vec::new(),
         elapsed: Duration::from_millis(1),
+        lost_match_runs: 0,
     }
 }
 

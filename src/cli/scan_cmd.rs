@@ -131,11 +131,18 @@ pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
             report::summary::write_stats(&mut err, &ctx)?;
         }
     }
-    // Hits spilled to a temporary file that could not be read back are missing from the outputs.
-    let lost = result.hits.lost_hits();
-    if lost {
+    // Hits or matches spilled to a temporary file that could not be read back are missing
+    // from the outputs.
+    let lost = result.hits.lost_hits() || result.lost_match_runs > 0;
+    if result.hits.lost_hits() {
         eprintln!(
             "evtxscan: error: some hits spilled to a temporary file could not be read back; the outputs are incomplete"
+        );
+    }
+    if result.lost_match_runs > 0 {
+        eprintln!(
+            "evtxscan: error: {} run(s) of rule matches spilled to a temporary file could not be read back; the outputs are incomplete",
+            result.lost_match_runs
         );
     }
     Ok(if result.is_partial() || rules_rejected > 0 || lost {

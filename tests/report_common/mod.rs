@@ -232,6 +232,7 @@ pub fn scan_result(files: &[&str], damaged: &[&str]) -> ScanResult {
         file_millis: Vec::new(),
         rule_timings: Vec::new(),
         elapsed: std::time::Duration::from_millis(5),
+        lost_match_runs: 0,
     }
 }
 
