@@ -18,9 +18,13 @@ mod memo;
 use crate::event::{Event, SYSTEM_FIELDS};
 use crate::rules::Rule;
 use aho_corasick::AhoCorasick;
+use rayon::prelude::*;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+
+/// Needles (lower case) and the rules that listed each.
+type Needles = HashMap<String, Vec<u32>>;
 
 /// One automaton and, per pattern, the rules that listed it.
 struct Automaton {
@@ -138,20 +142,25 @@ impl Prefilter {
         if !gated.iter().any(|g| *g) {
             return None;
         }
-        let mut fields = HashMap::default();
-        for (id, (name, needles)) in by_field.into_iter().enumerate() {
-            match Automaton::build(id + 1, needles) {
-                Some(a) => {
-                    fields.insert(name, a);
-                }
-                // Cannot happen with string needles; if it did, run those rules always.
-                None => return None,
-            }
-        }
-        let any = if any.is_empty() {
-            None
-        } else {
-            Some(Automaton::build(0, any)?)
+        // One automaton per field, built in parallel (the CommandLine one alone has thousands
+        // of needles).
+        let by_field: Vec<(Box<str>, Needles)> = by_field.into_iter().collect();
+        let (fields, any) = rayon::join(
+            || {
+                by_field
+                    .into_par_iter()
+                    .enumerate()
+                    .map(|(id, (name, needles))| Some((name, Automaton::build(id + 1, needles)?)))
+                    .collect::<Option<Vec<_>>>()
+            },
+            || (!any.is_empty()).then(|| Automaton::build(0, any)),
+        );
+        // Building cannot fail with string needles; if it did, run those rules always.
+        let fields: HashMap<Box<str>, Automaton, foldhash::fast::RandomState> =
+            fields?.into_iter().collect();
+        let any = match any {
+            Some(built) => Some(built?),
+            None => None,
         };
         let system = SYSTEM_FIELDS
             .iter()

@@ -239,10 +239,14 @@ pub fn load_files(
         }
     }
     let mut report = LoadReport::default();
-    let (sigma_rules, sigma_verdicts) = sigma::compile_files(sigma_files, options);
+    // The languages compile side by side (SPL's compile is serial: it builds lookups as the
+    // detections ask for them).
+    let ((sigma_rules, sigma_verdicts), (spl_rules, spl_verdicts)) = rayon::join(
+        || sigma::compile_files(sigma_files, options),
+        || spl.compile(options),
+    );
     report.rules.extend(sigma_rules);
     verdicts.extend(sigma_verdicts);
-    let (spl_rules, spl_verdicts) = spl.compile(options);
     report.rules.extend(spl_rules);
     verdicts.extend(spl_verdicts);
     report.verdicts = verdicts;

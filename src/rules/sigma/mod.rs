@@ -55,9 +55,13 @@ pub fn compile_files(
             }
         },
     };
+    let split: Vec<_> = files
+        .par_iter()
+        .map(|f| document::split(&f.path, &f.text))
+        .collect();
     let mut docs: Vec<Doc> = Vec::new();
-    for f in &files {
-        match document::split(&f.path, &f.text) {
+    for (f, result) in files.iter().zip(split) {
+        match result {
             Ok(d) => docs.extend(d),
             Err(e) => verdicts.push(sigma_file_error(&f.path, e)),
         }
