@@ -9,7 +9,7 @@ use super::lookup::LookupSet;
 use super::macros::MacroTable;
 use super::optimize::optimize;
 use super::pushdown::Pushdown;
-use super::search::{self, Search};
+use super::search::{self, FieldRef, Search};
 use super::semijoin::SemiJoin;
 use super::stats::{self, StatsKind};
 use super::view::{Ctx, SECURITY, SYSMON};
@@ -40,6 +40,8 @@ pub struct Pipeline {
     pub rest: Vec<Command>,
     /// Fields each match must carry into `finish`.
     pub needed: Needed,
+    /// The `Needed::Some` names, resolved once in the pipeline's namespace.
+    pub needed_refs: Vec<FieldRef>,
     /// Final names of the last grouping command's by-fields.
     pub by_names: Vec<String>,
     /// The log sources the base can match (empty: any).
@@ -196,6 +198,10 @@ fn compile_text(
     let rest = commands.split_off(split);
     let streaming = commands;
     let needed = needed_fields(&rest);
+    let needed_refs = match &needed {
+        Needed::Some(names) => names.iter().map(|n| FieldRef::new(n, ctx)).collect(),
+        Needed::All => Vec::new(),
+    };
     let by_names = final_by_names(&rest);
     let pushdown = Pushdown::plan(&rest, ctx);
     let semijoin = SemiJoin::plan(&rest);
@@ -205,6 +211,7 @@ fn compile_text(
         streaming,
         rest,
         needed,
+        needed_refs,
         by_names,
         scope,
         pushdown,

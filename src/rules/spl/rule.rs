@@ -14,7 +14,7 @@ use super::exec;
 use super::pipeline::{Needed, Pipeline};
 use super::row::{time_text, value_text, Row};
 use super::sink::SplSink;
-use super::value::Value;
+use super::value::{format_num, Value};
 use super::view::{self, EventView};
 use crate::event::Event;
 use crate::hit::{Aggregate, EventRef, Hit};
@@ -110,16 +110,25 @@ impl SplRule {
         prefix: &str,
         state: &mut Vec<(String, String)>,
     ) {
-        let key = |name: &str| format!("{prefix}{name}");
+        let key = |name: &str| {
+            let mut k = String::with_capacity(prefix.len() + name.len());
+            k.push_str(prefix);
+            k.push_str(name);
+            k
+        };
         match &p.needed {
-            Needed::Some(names) => {
+            Needed::Some(_) => {
                 let row = row.unwrap_or_else(|| Row::over(view, p.ctx));
-                for name in names {
-                    if name == "_time" && !row.fields.iter().any(|(n, _)| n == "_time") {
+                for f in &p.needed_refs {
+                    if &*f.name == "_time" && !row.fields.iter().any(|(n, _)| n == "_time") {
                         continue;
                     }
-                    for t in value_text(&row.get(name)) {
-                        state.push((key(name), t));
+                    let texts = match row.get_ref(f) {
+                        Value::Num(n) => vec![format_num(n)],
+                        v => v.into_texts(),
+                    };
+                    for t in texts {
+                        state.push((key(&f.name), t));
                     }
                 }
             }
