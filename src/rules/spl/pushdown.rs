@@ -59,14 +59,7 @@ pub struct Pushdown {
 impl Pushdown {
     /// Plan the pushdown for the commands run in `finish`; `None` when no filter qualifies.
     pub fn plan(rest: &[Command], ctx: Ctx) -> Option<Pushdown> {
-        let Some(Command::Stats(grouping)) = rest.first() else {
-            return None;
-        };
-        if !matches!(grouping.kind, StatsKind::Stats | StatsKind::Tstats)
-            || grouping.has_wildcards()
-        {
-            return None;
-        }
+        let grouping = leading_grouping(rest)?;
         let mut taint = Taint::after(grouping);
         let mut commands = Vec::new();
         let mut kept_len = 0;
@@ -92,7 +85,7 @@ impl Pushdown {
         Some(Pushdown {
             by_refs: grouping.by.iter().map(|b| FieldRef::new(b, ctx)).collect(),
             read: read_by_fields(grouping, &commands),
-            grouping: (**grouping).clone(),
+            grouping: grouping.clone(),
             commands,
             memo: Arc::default(),
         })
@@ -175,6 +168,19 @@ fn read_by_fields(grouping: &StatsCmd, commands: &[Command]) -> Vec<usize> {
     (0..grouping.by.len())
         .filter(|&i| needed.iter().any(|n| *n == grouping.by[i]))
         .collect()
+}
+
+/// The `stats`/`tstats` that starts `rest`, when its groups are known by name (no wildcard
+/// by-fields): what per-event reasoning about groups needs.
+pub(super) fn leading_grouping(rest: &[Command]) -> Option<&StatsCmd> {
+    match rest.first() {
+        Some(Command::Stats(g))
+            if matches!(g.kind, StatsKind::Stats | StatsKind::Tstats) && !g.has_wildcards() =>
+        {
+            Some(g)
+        }
+        _ => None,
+    }
 }
 
 /// Drop the transforms whose outputs no later kept command reads (the `ctime` conversions of

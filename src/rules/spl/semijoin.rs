@@ -14,9 +14,9 @@
 
 use super::commands::Command;
 use super::exec;
-use super::pushdown::{live, Step, Taint};
+use super::pushdown::{leading_grouping, live, Step, Taint};
 use super::row::Row;
-use super::stats::{self, StatsCmd, StatsKind};
+use super::stats::{self, StatsCmd};
 use super::value::Value;
 use std::collections::HashSet;
 
@@ -36,14 +36,7 @@ impl SemiJoin {
     /// Plan the test for the commands run in `finish`: `None` unless the first join after the
     /// grouping is an inner join on fields that depend on by-values only.
     pub fn plan(rest: &[Command]) -> Option<SemiJoin> {
-        let Some(Command::Stats(grouping)) = rest.first() else {
-            return None;
-        };
-        if !matches!(grouping.kind, StatsKind::Stats | StatsKind::Tstats)
-            || grouping.has_wildcards()
-        {
-            return None;
-        }
+        let grouping = leading_grouping(rest)?;
         let mut taint = Taint::after(grouping);
         let mut commands = Vec::new();
         for cmd in &rest[1..] {
@@ -58,7 +51,7 @@ impl SemiJoin {
                     return None;
                 }
                 return Some(SemiJoin {
-                    grouping: (**grouping).clone(),
+                    grouping: grouping.clone(),
                     commands: live(commands, fields.clone()),
                     fields: fields.clone(),
                     branch: *branch,

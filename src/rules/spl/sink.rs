@@ -19,10 +19,11 @@
 
 use super::exec;
 use super::pipeline::Pipeline;
+use super::pushdown::leading_grouping;
 use super::row::Row;
 use super::rule::{row_of_state, section, SplRule};
 use super::semijoin::SemiJoin;
-use super::stats::{Grouper, StatsKind};
+use super::stats::Grouper;
 use crate::hit::{EventRef, Hit};
 use crate::rules::{EventMatch, MatchSink};
 use std::collections::HashSet;
@@ -51,15 +52,8 @@ impl<'r> SplSink<'r> {
     /// A sink for `rule` whose main pipeline is `main`. `ranked`: matches will come in the
     /// store's order (rank, then record), so the join test may run.
     pub(super) fn new(rule: &'r SplRule, main: &'r Pipeline, ranked: bool) -> SplSink<'r> {
-        let grouping = match main.rest.first() {
-            Some(super::commands::Command::Stats(g))
-                if matches!(g.kind, StatsKind::Stats | StatsKind::Tstats)
-                    && g.aggs.iter().all(|a| a.func.order_free()) =>
-            {
-                Some(g)
-            }
-            _ => None,
-        };
+        let grouping =
+            leading_grouping(&main.rest).filter(|g| g.aggs.iter().all(|a| a.func.order_free()));
         SplSink {
             rule,
             main: match grouping {
