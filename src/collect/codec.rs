@@ -11,6 +11,18 @@ use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+/// Write `items` to a new anonymous temporary file (a spilled run), each with `encode`.
+pub(super) fn write_run<T, W>(items: &[T], mut encode: W) -> std::io::Result<std::fs::File>
+where
+    W: FnMut(&mut std::io::BufWriter<std::fs::File>, &T) -> std::io::Result<()>,
+{
+    let mut w = std::io::BufWriter::new(tempfile::tempfile()?);
+    for item in items {
+        encode(&mut w, item)?;
+    }
+    w.into_inner().map_err(|e| e.into_error())
+}
+
 pub(super) fn put_u32(w: &mut impl Write, v: u32) -> std::io::Result<()> {
     w.write_all(&v.to_le_bytes())
 }

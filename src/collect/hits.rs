@@ -22,7 +22,6 @@ use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
 use std::fs::File;
 use std::hash::{Hash, Hasher};
-use std::io::BufWriter;
 use std::sync::Arc;
 
 /// The most records an aggregate hit lists.
@@ -198,13 +197,7 @@ impl HitSet {
         self.hits.iter_mut().for_each(tidy_also_in);
         let tables = &mut self.tables;
         let hits = &self.hits;
-        let written = (|| {
-            let mut w = BufWriter::new(tempfile::tempfile()?);
-            for h in hits {
-                hit_codec::encode(&mut w, h, tables)?;
-            }
-            w.into_inner().map_err(|e| e.into_error())
-        })();
+        let written = super::codec::write_run(hits, |w, h| hit_codec::encode(w, h, tables));
         match written {
             Ok(file) => {
                 self.runs.push(file);

@@ -30,7 +30,7 @@ use jiff::Timestamp;
 use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Seek};
+use std::io::{BufReader, Seek};
 use std::sync::{Arc, Mutex};
 
 /// Match bytes kept in memory before spilling to disk.
@@ -351,13 +351,7 @@ impl Inner {
     /// Write the buffer, sorted, to a new run. On failure the buffer stays in memory.
     fn spill(&mut self) -> std::io::Result<()> {
         self.buffer.sort_by(entry_order);
-        let written = (|| {
-            let mut w = BufWriter::new(tempfile::tempfile()?);
-            for entry in &self.buffer {
-                codec::encode(&mut w, entry)?;
-            }
-            w.into_inner().map_err(|e| e.into_error())
-        })();
+        let written = codec::write_run(&self.buffer, codec::encode);
         match written {
             Ok(file) => {
                 self.runs.push(file);

@@ -30,6 +30,9 @@ pub struct SemiJoin {
     fields: Vec<String>,
     /// The subsearch's pipeline index.
     branch: usize,
+    /// The join fields are plain by-fields (not `_time`) with no command between: a match's
+    /// key can be read straight off its row.
+    direct: bool,
 }
 
 impl SemiJoin {
@@ -50,11 +53,17 @@ impl SemiJoin {
                 if fields.is_empty() || fields.iter().any(|f| taint.get(f)) {
                     return None;
                 }
+                let commands = live(commands, fields.clone());
+                let direct = commands.is_empty()
+                    && fields
+                        .iter()
+                        .all(|f| f != "_time" && grouping.by.contains(f));
                 return Some(SemiJoin {
                     grouping: grouping.clone(),
-                    commands: live(commands, fields.clone()),
+                    commands,
                     fields: fields.clone(),
                     branch: *branch,
+                    direct,
                 });
             }
             if !cmd.is_streaming() {
@@ -83,14 +92,11 @@ impl SemiJoin {
     /// by-fields: `Some(None)` when the row is in no group at all; `None` when the key needs
     /// the grouping (numbers, multivalues, `_time` bins, commands between).
     fn direct_key(&self, row: &Row<'_>) -> Option<Option<Vec<String>>> {
-        if !self.commands.is_empty() {
+        if !self.direct {
             return None;
         }
         let mut key = Vec::with_capacity(self.fields.len());
         for f in &self.fields {
-            if f == "_time" || !self.grouping.by.contains(f) {
-                return None;
-            }
             match row.get(f) {
                 Value::Str(s) => key.push(s),
                 Value::Null => match &self.grouping.fill_null {

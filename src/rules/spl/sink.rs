@@ -42,6 +42,8 @@ pub(super) struct SplSink<'r> {
     main: Main<'r>,
     /// Matches with a subsearch section, with their index in `events`.
     held: Vec<(u32, EventMatch)>,
+    /// The subsearches' result rows over `held`, once run (by the join test or `finish`).
+    subs: Option<Vec<Vec<Row<'static>>>>,
     /// The join a main match must find a partner for, and the partners once known.
     semijoin: Option<(&'r SemiJoin, Option<HashSet<Vec<String>>>)>,
     /// The event of every match kept or grouped (the rows' provenance indices).
@@ -61,9 +63,19 @@ impl<'r> SplSink<'r> {
                 None => Main::Kept(Vec::new()),
             },
             held: Vec::new(),
+            subs: None,
             semijoin: main.semijoin.as_ref().filter(|_| ranked).map(|s| (s, None)),
             events: Vec::new(),
         }
+    }
+
+    /// The subsearches' result rows, run once over the held matches.
+    fn subsearches(
+        subs: &mut Option<Vec<Vec<Row<'static>>>>,
+        rule: &SplRule,
+        held: &[(u32, EventMatch)],
+    ) -> Vec<Vec<Row<'static>>> {
+        subs.take().unwrap_or_else(|| rule.run_branches(held, 1))
     }
 
     /// Whether a main match can take part in the join (always, without a join test).
@@ -75,8 +87,10 @@ impl<'r> SplSink<'r> {
             return true;
         }
         let partners = partners.get_or_insert_with(|| {
-            let subs = self.rule.run_branches(&self.held, 1);
-            semi.partners(&subs)
+            let subs = Self::subsearches(&mut self.subs, self.rule, &self.held);
+            let partners = semi.partners(&subs);
+            self.subs = Some(subs);
+            partners
         });
         semi.joins(row, partners)
     }
@@ -85,33 +99,39 @@ impl<'r> SplSink<'r> {
 impl MatchSink for SplSink<'_> {
     fn push(&mut self, m: EventMatch) {
         let single = self.rule.branches().len() == 1;
-        let main_row = if single {
-            Some(row_of_state(&m, 0, ""))
-        } else {
-            let prefix = section(0);
-            m.state
-                .iter()
-                .any(|(n, _)| *n == prefix)
-                .then(|| row_of_state(&m, 0, &prefix))
-        };
-        let main_row = main_row.filter(|row| self.joins(&m, row));
+        let prefix = if single { String::new() } else { section(0) };
+        let has_main = single || m.state.iter().any(|(n, _)| *n == prefix);
+        // The row is built only when grouping or the join test reads it.
+        let needs_row = matches!(self.main, Main::Grouped(_)) || self.semijoin.is_some();
+        let mut row = None;
+        let mut main = has_main;
+        if has_main && needs_row {
+            let r = row_of_state(&m, 0, &prefix);
+            main = self.joins(&m, &r);
+            row = Some(r);
+        }
         let subsearch = !single && m.rank == 0;
-        if main_row.is_none() && !subsearch {
+        if !main && !subsearch {
             return;
         }
         let index = self.events.len() as u32;
         self.events.push(m.event.clone());
         if subsearch {
             self.held.push((index, m.clone()));
+            // Rank-0 matches come before any the join test reads; should one come later,
+            // the subsearches run again over all of them.
+            self.subs = None;
         }
-        if let Some(mut row) = main_row {
-            match &mut self.main {
-                Main::Grouped(grouper) => {
-                    row.prov = vec![index];
-                    grouper.add(index as usize, &row);
-                }
-                Main::Kept(kept) => kept.push((index, m)),
+        if !main {
+            return;
+        }
+        match (&mut self.main, row) {
+            (Main::Grouped(grouper), Some(mut row)) => {
+                row.prov = vec![index];
+                grouper.add(index as usize, &row);
             }
+            (Main::Kept(kept), _) => kept.push((index, m)),
+            (Main::Grouped(_), None) => {}
         }
     }
 
@@ -120,10 +140,11 @@ impl MatchSink for SplSink<'_> {
             rule,
             main,
             held,
+            mut subs,
             events,
             ..
         } = *self;
-        let subs = rule.run_branches(&held, 1);
+        let subs = Self::subsearches(&mut subs, rule, &held);
         let Some(pipeline) = rule.branches().first() else {
             return;
         };
