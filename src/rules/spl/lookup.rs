@@ -7,6 +7,7 @@
 //! exact columns follow `case_sensitive_match` (default: sensitive).
 
 use super::error::{SplError, SplResult};
+use super::lookup_index::{IndexedCell, RowIndex};
 use super::wildcard::WildPattern;
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -111,7 +112,7 @@ impl Table {
 
     /// Compile matchers for the given input columns.
     pub fn matcher(&self, inputs: &[usize]) -> Matcher {
-        let rows = self
+        let rows: Vec<(usize, Vec<Cell>)> = self
             .rows
             .iter()
             .enumerate()
@@ -123,8 +124,19 @@ impl Table {
                 (ri, cells)
             })
             .collect();
+        let index = (!inputs.is_empty()).then(|| {
+            RowIndex::build(rows.iter().map(|(_, cells)| match &cells[0] {
+                Cell::Exact(text) => IndexedCell::Exact {
+                    text,
+                    folded: false,
+                },
+                Cell::ExactFold(text) => IndexedCell::Exact { text, folded: true },
+                Cell::Wild(p) => IndexedCell::Wild(p),
+            }))
+        });
         Matcher {
             rows,
+            index,
             cache: Arc::default(),
         }
     }
@@ -142,6 +154,8 @@ impl Table {
 #[derive(Debug, Clone)]
 pub struct Matcher {
     rows: Vec<(usize, Vec<Cell>)>,
+    /// Candidate rows by the first input column (none without inputs).
+    index: Option<RowIndex>,
     /// Answers already computed (process names and paths repeat), up to [`CACHE_ENTRIES`].
     cache: Arc<Mutex<HashMap<CacheKey, Vec<usize>>>>,
 }
@@ -178,7 +192,21 @@ impl Matcher {
 
     fn scan(&self, values: &[Option<String>], max: usize) -> Vec<usize> {
         let mut out = Vec::new();
-        for (ri, cells) in &self.rows {
+        let candidates: Box<dyn Iterator<Item = &(usize, Vec<Cell>)>> = match &self.index {
+            Some(index) => {
+                let Some(Some(first)) = values.first() else {
+                    return out;
+                };
+                let positions = index.candidates(first);
+                Box::new(
+                    positions
+                        .into_iter()
+                        .filter_map(|p| self.rows.get(p as usize)),
+                )
+            }
+            None => Box::new(self.rows.iter()),
+        };
+        for (ri, cells) in candidates {
             let all = cells.iter().zip(values).all(|(c, v)| match v {
                 Some(v) => c.matches(v),
                 None => false,

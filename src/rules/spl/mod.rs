@@ -23,6 +23,7 @@ pub mod function_helpers;
 pub mod functions;
 pub mod lexer;
 pub mod lookup;
+mod lookup_index;
 pub mod macros;
 pub mod needles;
 pub mod optimize;
