@@ -141,6 +141,27 @@ impl Table {
         }
     }
 
+    /// Literals of column `col`, lower case, one of which every value a row matches holds:
+    /// `None` when some row gives none at least `min_len` bytes long (or one case folding
+    /// could change), or there would be more than `max`.
+    pub fn key_literals(&self, col: usize, min_len: usize, max: usize) -> Option<Vec<String>> {
+        let mut out = Vec::new();
+        for r in &self.rows {
+            let text = r.get(col).map(String::as_str).unwrap_or("");
+            let lit = match self.cell(col, text) {
+                Cell::Wild(p) => p.longest_literal(),
+                Cell::Exact(t) | Cell::ExactFold(t) => t.to_lowercase(),
+            };
+            if lit.len() < min_len || !lit.is_ascii() {
+                return None;
+            }
+            out.push(lit);
+        }
+        out.sort();
+        out.dedup();
+        (!out.is_empty() && out.len() <= max).then_some(out)
+    }
+
     /// A cell's text.
     pub fn value(&self, row: usize, col: usize) -> Option<&str> {
         self.rows

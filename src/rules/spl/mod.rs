@@ -29,6 +29,7 @@ pub mod needles;
 pub mod optimize;
 pub mod pipeline;
 pub mod pushdown;
+mod pushdown_needles;
 pub mod row;
 pub mod rule;
 pub mod search;

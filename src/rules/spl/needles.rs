@@ -8,15 +8,16 @@
 //! names, constants) never give needles.
 
 use super::pipeline::Pipeline;
-use super::search::{Op, Search};
+use super::search::{FieldRef, Op, Search};
 use super::value::parse_num;
 use super::view::{Alias, Key};
 use crate::rules::Needle;
 
 /// Shortest literal worth a needle.
-const MIN_LEN: usize = 3;
+pub(super) const MIN_LEN: usize = 3;
 
-fn verbatim(key: &Key) -> bool {
+/// Whether a field's value appears verbatim in the event (so a literal in it is in the event).
+pub(super) fn verbatim(key: &Key) -> bool {
     let alias_ok = |a: &Alias| {
         matches!(
             a,
@@ -58,34 +59,57 @@ fn literal(pattern: &super::wildcard::WildPattern) -> Option<String> {
     (lit.chars().count() >= MIN_LEN).then_some(lit)
 }
 
-fn needles_of(s: &Search) -> Option<Vec<String>> {
+/// Literals one of which a value of the event must hold for `s` to match, reading only the
+/// fields `verbatim_field` accepts.
+pub(super) fn needles_of(
+    s: &Search,
+    verbatim_field: &dyn Fn(&FieldRef) -> bool,
+) -> Option<Vec<String>> {
     match s {
         Search::Cmp {
             field,
             op: Op::Eq,
             value,
-        } if verbatim(&field.key) => literal(&value.pat).map(|l| vec![l]),
-        Search::In { field, values } if verbatim(&field.key) && !values.is_empty() => {
+        } if verbatim_field(field) => literal(&value.pat).map(|l| vec![l]),
+        Search::In { field, values } if verbatim_field(field) && !values.is_empty() => {
             values.iter().map(literal).collect()
         }
         Search::Or(v) => {
             let mut all = Vec::new();
             for x in v {
-                all.extend(needles_of(x)?);
+                all.extend(needles_of(x, verbatim_field)?);
             }
             Some(all)
         }
         Search::And(v) => v
             .iter()
-            .filter_map(needles_of)
+            .filter_map(|x| needles_of(x, verbatim_field))
             .max_by_key(|n| n.iter().map(String::len).min().unwrap_or(0)),
         _ => None,
     }
 }
 
-/// The needles of a pipeline's base search, if any.
+/// The needles of a pipeline: its base search's, or its pushed-down filters' when those are
+/// longer (both must hold for an event to pass `check`).
 pub fn needles(p: &Pipeline) -> Option<Vec<Needle>> {
-    let mut lits = needles_of(&p.base)?;
+    let base = needles_of(&p.base, &|f: &FieldRef| verbatim(&f.key));
+    // Streaming commands before the grouping could change the by-values.
+    let pushed = p
+        .pushdown
+        .as_ref()
+        .filter(|_| p.streaming.is_empty())
+        .and_then(|pd| pd.needles());
+    let shortest = |v: &Vec<String>| v.iter().map(String::len).min().unwrap_or(0);
+    let mut lits = match (base, pushed) {
+        (Some(b), Some(x)) => {
+            if shortest(&x) > shortest(&b) {
+                x
+            } else {
+                b
+            }
+        }
+        (b, x) => b.or(x)?,
+    };
     lits.sort();
     lits.dedup();
     Some(

@@ -91,6 +91,12 @@ impl Pushdown {
         })
     }
 
+    /// Literals one of which an event must hold to pass the pushed filters (see
+    /// super::pushdown_needles).
+    pub fn needles(&self) -> Option<Vec<String>> {
+        super::pushdown_needles::needles(&self.grouping, &self.by_refs, &self.commands)
+    }
+
     /// Whether a row the grouping would put in some group survives the pushed filters in one
     /// of its groups (`false`: the event cannot contribute to any result row).
     pub fn keeps(&self, row: &Row<'_>) -> bool {
