@@ -7,7 +7,9 @@
 use super::expr::Expr;
 use super::row::Row;
 use super::value::{format_num, parse_num, Value};
+use hashbrown::HashTable;
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::hash::BuildHasher;
 
 pub use super::stats_parse::{matching_paren, parse_aggs};
 
@@ -424,7 +426,7 @@ pub(crate) fn keys_of(cmd: &StatsCmd, row: &Row<'_>) -> Vec<Vec<String>> {
 
 /// [`keys_of`] with the by-values given by position.
 pub(crate) fn keys_from(cmd: &StatsCmd, value: impl Fn(usize) -> Value) -> Vec<Vec<String>> {
-    let mut keys: Vec<Vec<String>> = vec![Vec::new()];
+    let mut keys: Vec<Vec<String>> = vec![Vec::with_capacity(cmd.by.len())];
     for (i, b) in cmd.by.iter().enumerate() {
         let mut v = value(i);
         if b == "_time" {
@@ -432,14 +434,26 @@ pub(crate) fn keys_from(cmd: &StatsCmd, value: impl Fn(usize) -> Value) -> Vec<V
                 v = Value::Num((t / span).floor() * span);
             }
         }
-        let texts: Vec<String> = match &v {
-            Value::Num(n) => vec![format_num(*n)],
+        let mut texts: Vec<String> = match v {
+            Value::Num(n) => vec![format_num(n)],
             Value::Null => match &cmd.fill_null {
                 Some(f) => vec![f.clone()],
                 None => return Vec::new(),
             },
-            other => other.texts().into_iter().map(|t| t.into_owned()).collect(),
+            other => other.into_texts(),
         };
+        if texts.len() == 1 {
+            // The common case: one value, added to every key without building new ones.
+            let t = texts.pop().unwrap_or_default();
+            if let [only] = keys.as_mut_slice() {
+                only.push(t);
+            } else {
+                for k in &mut keys {
+                    k.push(t.clone());
+                }
+            }
+            continue;
+        }
         let mut next = Vec::new();
         for k in &keys {
             for t in &texts {
@@ -524,7 +538,9 @@ impl AggFunc {
 /// The groups of a stats-like command, fed one row at a time.
 pub struct Grouper<'c> {
     cmd: &'c StatsCmd,
-    index: HashMap<Vec<String>, usize>,
+    /// Group positions by the hash of their key (each key is kept once, in its group).
+    index: HashTable<usize>,
+    hasher: foldhash::fast::RandomState,
     groups: Vec<Group>,
 }
 
@@ -533,7 +549,8 @@ impl<'c> Grouper<'c> {
     pub fn new(cmd: &'c StatsCmd) -> Grouper<'c> {
         Grouper {
             cmd,
-            index: HashMap::new(),
+            index: HashTable::new(),
+            hasher: foldhash::fast::RandomState::default(),
             groups: Vec::new(),
         }
     }
@@ -558,15 +575,23 @@ impl<'c> Grouper<'c> {
         let spread = cmd.kind == StatsKind::EventStats;
         for key in keys_of(cmd, row) {
             let groups = &mut self.groups;
-            let gi = *self.index.entry(key.clone()).or_insert_with(|| {
-                groups.push(Group {
-                    key,
-                    accs: cmd.aggs.iter().map(|a| new_acc(a.func)).collect(),
-                    prov: Vec::new(),
-                    members: Vec::new(),
-                });
-                groups.len() - 1
-            });
+            let hash = self.hasher.hash_one(&key);
+            let gi = match self.index.find(hash, |&i| groups[i].key == key) {
+                Some(&i) => i,
+                None => {
+                    groups.push(Group {
+                        key,
+                        accs: cmd.aggs.iter().map(|a| new_acc(a.func)).collect(),
+                        prov: Vec::new(),
+                        members: Vec::new(),
+                    });
+                    let i = groups.len() - 1;
+                    let hasher = &self.hasher;
+                    self.index
+                        .insert_unique(hash, i, |&j| hasher.hash_one(&groups[j].key));
+                    i
+                }
+            };
             let g = &mut self.groups[gi];
             for ((acc, agg), input) in g.accs.iter_mut().zip(&cmd.aggs).zip(&inputs) {
                 feed(acc, agg.func, input, time);
@@ -581,7 +606,10 @@ impl<'c> Grouper<'c> {
     /// One row per group (`stats`, `tstats`), sorted by by-values.
     pub fn rows<'e>(self) -> Vec<Row<'e>> {
         let cmd = self.cmd;
-        let mut groups = self.groups;
+        // The index is not needed past this point.
+        let Grouper { groups, index, .. } = self;
+        drop(index);
+        let mut groups = groups;
         groups.sort_by(|a, b| compare_keys(&a.key, &b.key));
         groups
             .into_iter()
