@@ -554,10 +554,14 @@ fn finish_rules(
                 .unwrap_or_else(|| Box::new(CollectSink::new(rule.as_ref())));
             let mut copies = Copies::default();
             let mut count = 0;
-            for f in matches {
+            for f in matches.by_ref() {
                 copies.note(&f.m.event, f.also_in);
                 sink.push(f.m);
                 count += 1;
+                if !sink.wants_more() {
+                    // The rest cannot change the hits: passed over unread (drain_each).
+                    break;
+                }
             }
             if count == 0 && !rule.aggregates() {
                 return;

@@ -136,7 +136,37 @@ fn a_join_without_partners_gives_nothing_through_the_sink() {
     ];
     let matches = matches_of(&rule, &events);
     assert_eq!(matches.len(), 2);
+    // Once the first main match shows there is no partner, the rest may be skipped unread.
+    let mut sink = rule.sink().expect("the rule streams its matches");
+    assert!(sink.wants_more(), "nothing is known before the first match");
+    sink.push(matches[0].clone());
+    assert!(
+        !sink.wants_more(),
+        "no subsearch match came first: nothing can join"
+    );
     assert!(through_sink(&rule, matches, true).is_empty());
+}
+
+#[test]
+fn a_join_with_partners_wants_every_match() {
+    let rule = rule_of(JOIN, &[]);
+    let events = vec![
+        reg13(
+            1,
+            "2024-03-01T10:00:00Z",
+            "{A-1}",
+            "HKU\\S-1-5-21\\Software\\Classes\\mscfile\\shell\\open\\command\\(Default)",
+            "C:\\evil.exe",
+        ),
+        process(2, "2024-03-01T10:00:01Z", "{A-2}", "C:\\x\\b.exe"),
+    ];
+    let mut matches = matches_of(&rule, &events);
+    matches.sort_by_key(|m| (m.rank, m.event.record_id));
+    let mut sink = rule.sink().expect("the rule streams its matches");
+    for m in matches {
+        sink.push(m);
+        assert!(sink.wants_more());
+    }
 }
 
 #[test]

@@ -128,19 +128,72 @@ impl Interner {
     }
 }
 
-/// The next entry of a run; `None` at its end.
-pub(super) fn decode(
-    r: &mut impl Read,
-    sources: &[Arc<Source>],
-    strings: &mut Interner,
-) -> std::io::Result<Option<Entry>> {
+/// The rule of the next entry of a run; `None` at its end. The rest of the entry follows:
+/// read it with [`decode_body`] or pass over it with [`skip_body`].
+pub(super) fn decode_rule(r: &mut impl Read) -> std::io::Result<Option<u32>> {
     let mut first = [0u8; 4];
     match r.read(&mut first)? {
         0 => return Ok(None),
         4 => {}
         n => r.read_exact(&mut first[n..])?,
     }
-    let rule = u32::from_le_bytes(first);
+    Ok(Some(u32::from_le_bytes(first)))
+}
+
+/// The next entry of a run; `None` at its end.
+pub(super) fn decode(
+    r: &mut impl Read,
+    sources: &[Arc<Source>],
+    strings: &mut Interner,
+) -> std::io::Result<Option<Entry>> {
+    match decode_rule(r)? {
+        Some(rule) => decode_body(rule, r, sources, strings).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Read past `n` bytes.
+fn skip_bytes(r: &mut impl Read, n: u64) -> std::io::Result<()> {
+    if std::io::copy(&mut r.take(n), &mut std::io::sink())? == n {
+        Ok(())
+    } else {
+        Err(std::io::ErrorKind::UnexpectedEof.into())
+    }
+}
+
+/// Read past a string.
+fn skip_str(r: &mut impl Read) -> std::io::Result<()> {
+    let len = get_u32(r)?;
+    skip_bytes(r, u64::from(len))
+}
+
+/// Pass over the rest of an entry whose rule was read, without building it.
+pub(super) fn skip_body(r: &mut impl Read) -> std::io::Result<()> {
+    // rank, seconds, nanoseconds, event id, record id, primary file.
+    skip_bytes(r, 1 + 8 + 4 + 4 + 8 + 4)?;
+    let copies = get_u32(r)?;
+    skip_bytes(r, u64::from(copies) * 4)?;
+    // computer, channel, provider.
+    for _ in 0..3 {
+        skip_str(r)?;
+    }
+    // fields and state.
+    for _ in 0..2 {
+        let pairs = get_u32(r)?;
+        for _ in 0..u64::from(pairs) * 2 {
+            skip_str(r)?;
+        }
+    }
+    Ok(())
+}
+
+/// The rest of an entry of `rule`.
+pub(super) fn decode_body(
+    rule: u32,
+    r: &mut impl Read,
+    sources: &[Arc<Source>],
+    strings: &mut Interner,
+) -> std::io::Result<Entry> {
     let [rank] = get::<1>(r)?;
     let secs = i64::from_le_bytes(get(r)?);
     let nanos = i32::from_le_bytes(get(r)?);
@@ -175,7 +228,7 @@ pub(super) fn decode(
         record_id,
         source,
     };
-    Ok(Some(Entry {
+    Ok(Entry {
         rule,
         m: EventMatch {
             event,
@@ -185,7 +238,7 @@ pub(super) fn decode(
         },
         primary,
         copies,
-    }))
+    })
 }
 
 /// Evidence files by index, as spilled records name them.

@@ -205,7 +205,7 @@ impl MatchStore {
                 pending: None,
             };
             f(rule as usize, &mut matches);
-            matches.for_each(drop);
+            matches.skip_rest();
         }
         merge.readers.iter().filter(|r| r.broken).count()
     }
@@ -263,6 +263,21 @@ pub struct RuleMatches<'a> {
     rule: u32,
     /// The entry read past the end of the previous fold.
     pending: Option<Entry>,
+}
+
+impl RuleMatches<'_> {
+    /// Pass over the rule's matches not read yet, without building them.
+    pub fn skip_rest(&mut self) {
+        self.pending = None;
+        let rule = self.rule;
+        let merge = &mut *self.merge;
+        while merge.memory.next_if(|e| e.rule == rule).is_some() {}
+        for r in &mut merge.readers {
+            if r.next.as_ref().is_some_and(|e| e.rule == rule) {
+                r.skip_rule(rule, &merge.sources, &mut merge.strings);
+            }
+        }
+    }
 }
 
 impl Iterator for RuleMatches<'_> {
@@ -388,6 +403,28 @@ struct RunReader {
 }
 
 impl RunReader {
+    /// Pass over the entries of `rule` (the head is one), stopping at the next rule's first
+    /// entry, which becomes the head.
+    fn skip_rule(&mut self, rule: u32, sources: &[Arc<Source>], strings: &mut Interner) {
+        self.next = None;
+        while !self.broken {
+            let read = codec::decode_rule(&mut self.reader).and_then(|next| match next {
+                None => Ok(true),
+                Some(r) if r == rule => codec::skip_body(&mut self.reader).map(|_| false),
+                Some(r) => {
+                    let e = codec::decode_body(r, &mut self.reader, sources, strings)?;
+                    self.next = Some(e);
+                    Ok(true)
+                }
+            });
+            match read {
+                Ok(true) => return,
+                Ok(false) => {}
+                Err(_) => self.broken = true,
+            }
+        }
+    }
+
     fn advance(&mut self, sources: &[Arc<Source>], strings: &mut Interner) {
         self.next = None;
         if self.broken {

@@ -268,3 +268,36 @@ fn copies_give_hits_their_also_in() {
     let also: Vec<String> = agg.also_in.iter().map(|s| s.display()).collect();
     assert_eq!(also, vec!["b.evtx"]);
 }
+
+#[test]
+fn unread_matches_are_skipped_and_the_next_rule_is_whole() {
+    // Rule 1 reads one match and leaves the rest; rules 0 and 2 must still get all theirs,
+    // whether the matches are buffered or spread over many spilled runs.
+    for budget in [usize::MAX, 1, 600] {
+        let store = MatchStore::new(3, budget);
+        for b in 0..6u64 {
+            store.add(vec![
+                (1, m("a.evtx", b * 10, "skipped")),
+                (0, m("a.evtx", b * 10 + 1, "zero")),
+                (2, m("a.evtx", b * 10 + 2, "two")),
+                (1, m("b.evtx", b * 10 + 3, "skipped too")),
+            ]);
+        }
+        let mut seen: Vec<(usize, u64)> = Vec::new();
+        let lost = store.drain_each(|rule, matches| {
+            if rule == 1 {
+                let first = matches.next().expect("rule 1 has matches");
+                seen.push((rule, first.m.event.record_id));
+                return;
+            }
+            seen.extend(matches.map(|f| (rule, f.m.event.record_id)));
+        });
+        assert_eq!(lost, 0, "budget {budget}");
+        let expected: Vec<(usize, u64)> = (0..6)
+            .map(|b| (0, b * 10 + 1))
+            .chain([(1, 0)])
+            .chain((0..6).map(|b| (2, b * 10 + 2)))
+            .collect();
+        assert_eq!(seen, expected, "budget {budget}");
+    }
+}

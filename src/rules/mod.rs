@@ -189,6 +189,11 @@ pub struct EventMatch {
 pub trait MatchSink: Send {
     /// Take the next match: a rule's matches come by rank ([`EventMatch::rank`]), then record.
     fn push(&mut self, m: EventMatch);
+    /// Whether a match still to come could change the hits; `false` lets the caller skip the
+    /// rest of the rule's matches unread.
+    fn wants_more(&self) -> bool {
+        true
+    }
     /// Hand the hits of everything pushed to `emit`, one at a time.
     fn finish(self: Box<Self>, emit: &mut dyn FnMut(Hit));
 }

@@ -135,6 +135,13 @@ impl MatchSink for SplSink<'_> {
         }
     }
 
+    fn wants_more(&self) -> bool {
+        // Once the join's partners are known, matches without a subsearch section come (the
+        // store's rank order) and each is dropped unless it joins: with no partner at all,
+        // none will.
+        !matches!(&self.semijoin, Some((_, Some(partners))) if partners.is_empty())
+    }
+
     fn finish(self: Box<Self>, emit: &mut dyn FnMut(Hit)) {
         let SplSink {
             rule,
