@@ -3,8 +3,10 @@
 use super::utc as rfc3339;
 use crate::event::Event;
 use crate::hit::Hit;
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::{json, Map, Value};
 use std::borrow::Borrow;
+use std::borrow::Cow;
 use std::io::Write;
 
 /// A normalized event as JSON: System values, then `data` with every field.
@@ -46,74 +48,112 @@ pub fn event_json(ev: &Event) -> Value {
 
 /// A hit's key fields as a JSON object of strings; a name that occurs again is written
 /// `Name#2`, `Name#3`, ... so no value is lost.
-pub fn fields_json(fields: &[(String, String)]) -> Map<String, Value> {
-    let mut out = Map::new();
-    for (k, v) in fields {
-        let mut key = k.clone();
-        let mut n = 1;
-        while out.contains_key(&key) {
-            n += 1;
-            key = format!("{k}#{n}");
+struct FieldsJson<'a>(&'a [(String, String)]);
+
+impl Serialize for FieldsJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        let mut names: Vec<Cow<'_, str>> = Vec::with_capacity(self.0.len());
+        for (k, v) in self.0 {
+            let mut name = Cow::Borrowed(k.as_str());
+            let mut n = 1;
+            while names.contains(&name) {
+                n += 1;
+                name = Cow::Owned(format!("{k}#{n}"));
+            }
+            map.serialize_entry(&*name, v)?;
+            names.push(name);
         }
-        out.insert(key, Value::String(v.clone()));
+        map.end()
     }
-    out
 }
 
-/// A hit as JSON (the schema in `docs/OUTPUT.md`).
-pub fn hit_json(h: &Hit, timesketch: bool) -> Value {
-    let time = rfc3339(h.time());
-    let mut v = json!({
-        "schema": crate::hit::SCHEMA_VERSION,
-        "timestamp": &time,
-        "kind": if h.aggregate.is_some() { "aggregate" } else { "event" },
-        "engine": h.rule.engine.map(|e| e.as_str()).unwrap_or(""),
-        "rule_id": &h.rule.id,
-        "rule_title": &h.rule.title,
-        "rule_file": h.rule.path.to_string_lossy(),
-        "level": h.rule.level.as_str(),
-        "status": &h.rule.status,
-        "techniques": &h.rule.techniques,
-        "tactics": &h.rule.tactics,
-        "computer": &*h.event.computer,
-        "channel": &*h.event.channel,
-        "provider": &*h.event.provider,
-        "event_id": h.event.event_id,
-        "record_id": h.event.record_id,
-        "event_time": rfc3339(h.event.time),
-        "source": h.event.source.display(),
-        "also_in": h.also_in.iter().map(|s| s.display()).collect::<Vec<_>>(),
-        "fields": fields_json(&h.fields),
-    });
-    if let Some(a) = &h.aggregate {
-        v["count"] = json!(a.count);
-        v["first_time"] = json!(a.first_time.map(rfc3339));
-        v["last_time"] = json!(a.last_time.map(rfc3339));
-        v["by"] = Value::Object(fields_json(&a.by));
-        v["records_omitted"] = json!(a.records_omitted);
-        v["records"] = Value::Array(
-            a.records
-                .iter()
-                .map(|r| {
-                    json!({
-                        "timestamp": rfc3339(r.time),
-                        "computer": &*r.computer,
-                        "channel": &*r.channel,
-                        "event_id": r.event_id,
-                        "record_id": r.record_id,
-                        "source": r.source.display(),
-                    })
-                })
-                .collect(),
-        );
+/// The events an aggregate lists.
+struct RecordsJson<'a>(&'a [crate::hit::EventRef]);
+
+impl Serialize for RecordsJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for r in self.0 {
+            seq.serialize_element(&RecordJson(r))?;
+        }
+        seq.end()
     }
-    if timesketch {
-        v["timestamp"] = json!(super::columns::timesketch_timestamp(h));
-        v["message"] = json!(super::columns::timesketch_message(h));
-        v["datetime"] = json!(time);
-        v["timestamp_desc"] = json!("Event Time");
+}
+
+struct RecordJson<'a>(&'a crate::hit::EventRef);
+
+impl Serialize for RecordJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let r = self.0;
+        let mut map = s.serialize_map(Some(6))?;
+        map.serialize_entry("timestamp", &rfc3339(r.time))?;
+        map.serialize_entry("computer", &*r.computer)?;
+        map.serialize_entry("channel", &*r.channel)?;
+        map.serialize_entry("event_id", &r.event_id)?;
+        map.serialize_entry("record_id", &r.record_id)?;
+        map.serialize_entry("source", &r.source.path.to_string_lossy())?;
+        map.end()
     }
-    v
+}
+
+/// A hit as JSON (the schema in `docs/OUTPUT.md`), written straight from the hit.
+struct HitJson<'a> {
+    hit: &'a Hit,
+    timesketch: bool,
+}
+
+impl Serialize for HitJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let h = self.hit;
+        let time = rfc3339(h.time());
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry("schema", crate::hit::SCHEMA_VERSION)?;
+        if self.timesketch {
+            map.serialize_entry("timestamp", &super::columns::timesketch_timestamp(h))?;
+        } else {
+            map.serialize_entry("timestamp", &time)?;
+        }
+        let kind = if h.aggregate.is_some() {
+            "aggregate"
+        } else {
+            "event"
+        };
+        map.serialize_entry("kind", kind)?;
+        map.serialize_entry("engine", h.rule.engine.map(|e| e.as_str()).unwrap_or(""))?;
+        map.serialize_entry("rule_id", &h.rule.id)?;
+        map.serialize_entry("rule_title", &h.rule.title)?;
+        map.serialize_entry("rule_file", &h.rule.path.to_string_lossy())?;
+        map.serialize_entry("level", h.rule.level.as_str())?;
+        map.serialize_entry("status", &h.rule.status)?;
+        map.serialize_entry("techniques", &h.rule.techniques)?;
+        map.serialize_entry("tactics", &h.rule.tactics)?;
+        map.serialize_entry("computer", &*h.event.computer)?;
+        map.serialize_entry("channel", &*h.event.channel)?;
+        map.serialize_entry("provider", &*h.event.provider)?;
+        map.serialize_entry("event_id", &h.event.event_id)?;
+        map.serialize_entry("record_id", &h.event.record_id)?;
+        map.serialize_entry("event_time", &rfc3339(h.event.time))?;
+        map.serialize_entry("source", &h.event.source.path.to_string_lossy())?;
+        let also_in: Vec<Cow<'_, str>> =
+            h.also_in.iter().map(|x| x.path.to_string_lossy()).collect();
+        map.serialize_entry("also_in", &also_in)?;
+        map.serialize_entry("fields", &FieldsJson(&h.fields))?;
+        if let Some(a) = &h.aggregate {
+            map.serialize_entry("count", &a.count)?;
+            map.serialize_entry("first_time", &a.first_time.map(rfc3339))?;
+            map.serialize_entry("last_time", &a.last_time.map(rfc3339))?;
+            map.serialize_entry("by", &FieldsJson(&a.by))?;
+            map.serialize_entry("records_omitted", &a.records_omitted)?;
+            map.serialize_entry("records", &RecordsJson(&a.records))?;
+        }
+        if self.timesketch {
+            map.serialize_entry("message", &super::columns::timesketch_message(h))?;
+            map.serialize_entry("datetime", &time)?;
+            map.serialize_entry("timestamp_desc", "Event Time")?;
+        }
+        map.end()
+    }
 }
 
 /// One JSON object per line, hit by hit as `hits` gives them.
@@ -123,7 +163,13 @@ pub fn write_jsonl<H: Borrow<Hit>>(
     timesketch: bool,
 ) -> std::io::Result<()> {
     for h in hits {
-        serde_json::to_writer(&mut *w, &hit_json(h.borrow(), timesketch))?;
+        serde_json::to_writer(
+            &mut *w,
+            &HitJson {
+                hit: h.borrow(),
+                timesketch,
+            },
+        )?;
         w.write_all(b"\n")?;
     }
     Ok(())
@@ -140,7 +186,13 @@ pub fn write_array<H: Borrow<Hit>>(
     for h in hits {
         w.write_all(if empty { b"\n  " } else { b",\n  " })?;
         empty = false;
-        serde_json::to_writer(&mut *w, &hit_json(h.borrow(), timesketch))?;
+        serde_json::to_writer(
+            &mut *w,
+            &HitJson {
+                hit: h.borrow(),
+                timesketch,
+            },
+        )?;
     }
     w.write_all(if empty { b"]\n" } else { b"\n]\n" })?;
     Ok(())
