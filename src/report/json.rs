@@ -197,3 +197,20 @@ pub fn write_array<H: Borrow<Hit>>(
     w.write_all(if empty { b"]\n" } else { b"\n]\n" })?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::FieldsJson;
+
+    #[test]
+    fn repeated_field_names_are_numbered() {
+        let fields: Vec<(String, String)> = [("a", "1"), ("b", "x"), ("a", "2"), ("a#2", "3")]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        assert_eq!(
+            serde_json::to_string(&FieldsJson(&fields)).unwrap(),
+            r##"{"a":"1","b":"x","a#2":"2","a#2#2":"3"}"##
+        );
+    }
+}
