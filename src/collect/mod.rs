@@ -27,7 +27,8 @@ use crate::hit::EventRef;
 use crate::rules::EventMatch;
 use codec::Interner;
 use jiff::Timestamp;
-use std::cmp::Ordering;
+use std::cmp::{Ordering, Reverse};
+use std::collections::BinaryHeap;
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufReader, Seek};
@@ -82,6 +83,31 @@ impl Key {
             channel: Arc::clone(&e.channel),
             record_id: e.record_id,
             time: e.time,
+        }
+    }
+}
+
+/// An entry's place in [`entry_order`], kept apart from the entry.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+struct OrderKey {
+    rule: u32,
+    rank: u8,
+    computer: Arc<str>,
+    channel: Arc<str>,
+    record_id: u64,
+    time: Timestamp,
+}
+
+impl OrderKey {
+    fn of(e: &Entry) -> OrderKey {
+        let x = &e.m.event;
+        OrderKey {
+            rule: e.rule,
+            rank: e.m.rank,
+            computer: Arc::clone(&x.computer),
+            channel: Arc::clone(&x.channel),
+            record_id: x.record_id,
+            time: x.time,
         }
     }
 }
@@ -191,6 +217,7 @@ impl MatchStore {
         drop(inner);
         let mut merge = Merge {
             readers,
+            heads: BinaryHeap::new(),
             memory: buffer.into_iter().peekable(),
             sources,
             strings,
@@ -214,6 +241,9 @@ impl MatchStore {
 /// The runs and the sorted in-memory buffer being merged by [`MatchStore::drain_each`].
 struct Merge {
     readers: Vec<RunReader>,
+    /// The order of each reader's head entry, smallest first (a reader without a head has
+    /// none here): the next entry is found in log(runs) steps, not by looking at every run.
+    heads: BinaryHeap<Reverse<(OrderKey, usize)>>,
     memory: std::iter::Peekable<std::vec::IntoIter<Entry>>,
     sources: Vec<Arc<Source>>,
     strings: Interner,
@@ -224,23 +254,28 @@ impl Merge {
         if let Some(r) = self.readers.get_mut(i) {
             r.advance(&self.sources, &mut self.strings);
         }
+        self.push_head(i);
+    }
+
+    /// Put reader `i`'s head (if any) in the heap.
+    fn push_head(&mut self, i: usize) {
+        if let Some(e) = self.readers.get(i).and_then(|r| r.next.as_ref()) {
+            self.heads.push(Reverse((OrderKey::of(e), i)));
+        }
+    }
+
+    /// The reader whose head is the smallest entry of the runs, when it belongs to `rule`
+    /// (ties go to the first run, as they always have).
+    fn best_run(&self, rule: u32) -> Option<usize> {
+        self.heads
+            .peek()
+            .filter(|Reverse((k, _))| k.rule == rule)
+            .map(|Reverse((_, i))| *i)
     }
 
     /// The smallest entry of `rule` among the runs' heads and the buffer.
     fn next_entry(&mut self, rule: u32) -> Option<Entry> {
-        let mut best: Option<usize> = None;
-        for (i, r) in self.readers.iter().enumerate() {
-            let Some(e) = r.next.as_ref().filter(|e| e.rule == rule) else {
-                continue;
-            };
-            let smaller = match best.and_then(|b| self.readers[b].next.as_ref()) {
-                Some(b) => entry_order(e, b) == Ordering::Less,
-                None => true,
-            };
-            if smaller {
-                best = Some(i);
-            }
-        }
+        let best = self.best_run(rule);
         let head = best.and_then(|b| self.readers[b].next.as_ref());
         let from_memory = self
             .memory
@@ -251,6 +286,7 @@ impl Merge {
             return self.memory.next();
         }
         let b = best?;
+        self.heads.pop();
         let e = self.readers[b].next.take();
         self.advance(b);
         e
@@ -272,10 +308,12 @@ impl RuleMatches<'_> {
         let rule = self.rule;
         let merge = &mut *self.merge;
         while merge.memory.next_if(|e| e.rule == rule).is_some() {}
-        for r in &mut merge.readers {
-            if r.next.as_ref().is_some_and(|e| e.rule == rule) {
+        while let Some(i) = merge.best_run(rule) {
+            merge.heads.pop();
+            if let Some(r) = merge.readers.get_mut(i) {
                 r.skip_rule(rule, &merge.sources, &mut merge.strings);
             }
+            merge.push_head(i);
         }
     }
 }
