@@ -159,7 +159,11 @@ impl Dispatcher {
             while bits != 0 {
                 let i = w * 64 + bits.trailing_zeros() as usize;
                 bits &= bits - 1;
-                if self.rules[i].scope().admits(event) {
+                let known = cands
+                    .in_scope
+                    .get(w)
+                    .is_some_and(|x| x & (1 << (i % 64)) != 0);
+                if known || self.rules[i].scope().admits(event) {
                     f(i);
                 }
             }
@@ -195,10 +199,25 @@ impl Dispatcher {
             let mut c = Candidates {
                 ungated: vec![0; words],
                 gated: vec![0; words],
+                in_scope: vec![0; words],
                 any_gated: false,
             };
             merge_sorted(lists, |i| {
                 let i = i as usize;
+                // A scope without providers is decided by the channel and event id alone.
+                let scope = self
+                    .rules
+                    .get(i)
+                    .map(|r| r.scope().admits_source(&event.channel, event.event_id));
+                match scope {
+                    Some(Some(false)) => return,
+                    Some(Some(true)) => {
+                        if let Some(w) = c.in_scope.get_mut(i / 64) {
+                            *w |= 1 << (i % 64);
+                        }
+                    }
+                    _ => {}
+                }
                 let gated = self.prefilter.as_ref().is_some_and(|p| p.is_gated(i));
                 let set = if gated {
                     c.any_gated = true;
@@ -238,6 +257,8 @@ const MAX_CACHED_SOURCES: usize = 4096;
 struct Candidates {
     ungated: Vec<u64>,
     gated: Vec<u64>,
+    /// Rules whose scope admits every event of the pair (no need to check it per event).
+    in_scope: Vec<u64>,
     any_gated: bool,
 }
 

@@ -129,6 +129,22 @@ impl Scope {
     pub fn admits(&self, event: &Event) -> bool {
         self.any_of.is_empty() || self.any_of.iter().any(|f| f.admits(event))
     }
+
+    /// Whether every event of this channel and event id is in scope (`Some`), or none is;
+    /// `None` when the answer also depends on the provider.
+    pub fn admits_source(&self, channel: &str, event_id: u32) -> Option<bool> {
+        if self.any_of.iter().any(|f| !f.providers.is_empty()) {
+            return None;
+        }
+        Some(
+            self.any_of.is_empty()
+                || self.any_of.iter().any(|f| {
+                    (f.channels.is_empty()
+                        || f.channels.iter().any(|c| c.eq_ignore_ascii_case(channel)))
+                        && (f.event_ids.is_empty() || f.event_ids.contains(&event_id))
+                }),
+        )
+    }
 }
 
 /// One log-source alternative: channel and/or provider and/or event ids. Unset parts match all.
@@ -264,5 +280,41 @@ pub trait Rule: Send + Sync {
             .into_iter()
             .map(|m| Hit::from_match(self.info(), m))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod scope_tests {
+    use super::{Scope, SourceFilter};
+
+    fn filter(channels: &[&str], providers: &[&str], ids: &[u32]) -> SourceFilter {
+        SourceFilter {
+            channels: channels.iter().map(|s| s.to_string()).collect(),
+            providers: providers.iter().map(|s| s.to_string()).collect(),
+            event_ids: ids.to_vec(),
+        }
+    }
+
+    #[test]
+    fn channel_and_id_decide_a_scope_without_providers() {
+        let sysmon = "Microsoft-Windows-Sysmon/Operational";
+        let scope = Scope {
+            any_of: vec![
+                filter(&[sysmon], &[], &[1]),
+                filter(&["Security"], &[], &[4688]),
+            ],
+        };
+        assert_eq!(
+            scope.admits_source("microsoft-windows-sysmon/operational", 1),
+            Some(true)
+        );
+        assert_eq!(scope.admits_source(sysmon, 3), Some(false));
+        assert_eq!(scope.admits_source("SECURITY", 4688), Some(true));
+        assert_eq!(scope.admits_source("System", 1), Some(false));
+        assert_eq!(Scope::everything().admits_source("Anything", 7), Some(true));
+        let with_provider = Scope {
+            any_of: vec![filter(&["System"], &["Service Control Manager"], &[7045])],
+        };
+        assert_eq!(with_provider.admits_source("System", 7045), None);
     }
 }
