@@ -11,7 +11,7 @@
 
 use super::search::{FieldRef, Op, Search};
 use super::view::{Alias, Key};
-use super::wildcard::WildPattern;
+use super::wildcard::{WildPattern, WildSet};
 
 /// Rewrite a search for faster evaluation.
 pub fn optimize(s: Search) -> Search {
@@ -61,7 +61,7 @@ fn pattern_test(s: &Search) -> Option<(&FieldRef, Vec<WildPattern>)> {
         } if value.num.is_none() || value.pat.has_wildcard() => {
             Some((field, vec![value.pat.clone()]))
         }
-        Search::In { field, values } => Some((field, values.clone())),
+        Search::In { field, values } => Some((field, values.to_vec())),
         _ => None,
     }
 }
@@ -82,7 +82,7 @@ fn merge_same_field(items: Vec<Search>) -> Vec<Search> {
                 all.extend(pats);
                 *existing = Search::In {
                     field: f,
-                    values: all,
+                    values: WildSet::new(all),
                 };
                 continue;
             }

@@ -9,7 +9,7 @@ use super::error::{syntax, SplError, SplResult};
 use super::lexer::{Tok, Token};
 use super::value::parse_num;
 use super::view::{self, Ctx, Key, Sys};
-use super::wildcard::WildPattern;
+use super::wildcard::{WildPattern, WildSet};
 use crate::rules::SourceFilter;
 
 /// A field name with its resolved key.
@@ -121,7 +121,7 @@ pub enum Search {
         /// The field.
         field: FieldRef,
         /// The values (wildcards allowed).
-        values: Vec<WildPattern>,
+        values: WildSet,
     },
     /// A bare term: some value of the event contains it.
     Term(WildPattern),
@@ -174,7 +174,7 @@ impl Search {
                 }
             }
             Search::In { field, values } => src
-                .any_value(field, &mut |v| values.iter().any(|p| p.matches(v)))
+                .any_value(field, &mut |v| values.matches_any(v))
                 .unwrap_or(false),
             Search::Term(p) => src.any_field_matches(p),
         }
@@ -463,7 +463,7 @@ impl Parser<'_> {
                     }
                     return Ok(Search::In {
                         field: FieldRef::new(&name, self.ctx),
-                        values,
+                        values: WildSet::new(values),
                     });
                 }
                 if matches!(&tok.tok, Tok::Word(_)) && name == "*" {

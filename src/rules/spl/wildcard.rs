@@ -205,6 +205,61 @@ fn unicode_match(v: &str, pieces: &[String]) -> bool {
     true
 }
 
+/// The values of an `IN (...)` list: any must match. The `*literal*` values among them are
+/// found in one case-insensitive multi-pattern pass over the value instead of one pass each.
+#[derive(Debug, Clone)]
+pub struct WildSet {
+    patterns: Vec<WildPattern>,
+    /// The literals of the `*literal*` patterns (ASCII), when there are several.
+    contains: Option<AhoCorasick>,
+    /// The patterns not in `contains`, by index.
+    rest: Vec<usize>,
+}
+
+/// The literal of a `*literal*` pattern (ASCII, no other wildcard).
+fn contains_literal(p: &WildPattern) -> Option<&str> {
+    let inner = p.source.strip_prefix('*')?.strip_suffix('*')?;
+    let plain = !inner.is_empty() && !inner.contains('*') && inner.is_ascii();
+    (plain && matches!(p.shape, Shape::Pieces { .. })).then_some(inner)
+}
+
+impl WildSet {
+    /// Compile a list of patterns.
+    pub fn new(patterns: Vec<WildPattern>) -> WildSet {
+        let literals: Vec<&str> = patterns.iter().filter_map(contains_literal).collect();
+        let contains = (literals.len() > 1)
+            .then(|| {
+                AhoCorasickBuilder::new()
+                    .ascii_case_insensitive(true)
+                    .build(&literals)
+                    .ok()
+            })
+            .flatten();
+        let rest = (0..patterns.len())
+            .filter(|&i| contains.is_none() || contains_literal(&patterns[i]).is_none())
+            .collect();
+        WildSet {
+            patterns,
+            contains,
+            rest,
+        }
+    }
+
+    /// Whether some pattern matches `value` (ignoring case).
+    pub fn matches_any(&self, value: &str) -> bool {
+        self.contains.as_ref().is_some_and(|ac| ac.is_match(value))
+            || self.rest.iter().any(|&i| self.patterns[i].matches(value))
+    }
+}
+
+impl std::ops::Deref for WildSet {
+    type Target = [WildPattern];
+
+    fn deref(&self) -> &[WildPattern] {
+        &self.patterns
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::WildPattern;
@@ -228,5 +283,38 @@ mod tests {
         assert!(WildPattern::new("*ÄBC*").matches("xxäbcxx"));
         assert!(WildPattern::new("Ä").matches("ä"));
         assert!(!WildPattern::new("*ÄBC").matches("äbcx"));
+    }
+}
+
+#[cfg(test)]
+mod set_tests {
+    use super::{WildPattern, WildSet};
+
+    #[test]
+    fn a_set_matches_like_its_patterns() {
+        let pats = [
+            "*-enc*",
+            "*IEX(*",
+            "powershell.exe",
+            "*bypass",
+            "*hidden*",
+            "*é*",
+        ];
+        let set = WildSet::new(pats.iter().map(|p| WildPattern::new(p)).collect());
+        for v in [
+            "powershell -ENC abc",
+            "x iex(new-object",
+            "POWERSHELL.EXE",
+            "-ep Bypass",
+            "-w HIDDEN",
+            "café",
+            "nothing here",
+            "powershell.exe -nop",
+        ] {
+            let one_by_one = set.iter().any(|p| p.matches(v));
+            assert_eq!(set.matches_any(v), one_by_one, "{v}");
+        }
+        assert!(!set.matches_any("nothing here"));
+        assert!(set.matches_any("-w HIDDEN"));
     }
 }
