@@ -163,15 +163,15 @@ pub fn write_jsonl<H: Borrow<Hit>>(
     timesketch: bool,
 ) -> std::io::Result<()> {
     for h in hits {
-        serde_json::to_writer(
-            &mut *w,
-            &HitJson {
-                hit: h.borrow(),
-                timesketch,
-            },
-        )?;
+        write_hit(w, h.borrow(), timesketch)?;
         w.write_all(b"\n")?;
     }
+    Ok(())
+}
+
+/// One hit as a JSON object.
+fn write_hit(w: &mut dyn Write, hit: &Hit, timesketch: bool) -> std::io::Result<()> {
+    serde_json::to_writer(w, &HitJson { hit, timesketch })?;
     Ok(())
 }
 
@@ -186,13 +186,7 @@ pub fn write_array<H: Borrow<Hit>>(
     for h in hits {
         w.write_all(if empty { b"\n  " } else { b",\n  " })?;
         empty = false;
-        serde_json::to_writer(
-            &mut *w,
-            &HitJson {
-                hit: h.borrow(),
-                timesketch,
-            },
-        )?;
+        write_hit(w, h.borrow(), timesketch)?;
     }
     w.write_all(if empty { b"]\n" } else { b"\n]\n" })?;
     Ok(())
