@@ -26,10 +26,10 @@ use crate::event::Source;
 use crate::hit::EventRef;
 use crate::rules::EventMatch;
 use codec::Interner;
+use hashbrown::HashTable;
 use jiff::Timestamp;
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
-use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufReader, Seek};
 use std::sync::{Arc, Mutex};
@@ -65,26 +65,21 @@ pub(crate) struct Entry {
     copies: Vec<u32>,
 }
 
-/// What makes two matches the same record for the same rule.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct Key {
-    rule: u32,
-    computer: Arc<str>,
-    channel: Arc<str>,
-    record_id: u64,
-    time: Timestamp,
+/// The hash of what makes two matches the same record for the same rule: rule, computer,
+/// channel, record id and `TimeCreated`.
+fn identity_hash(hasher: &foldhash::fast::RandomState, rule: u32, e: &EventRef) -> u64 {
+    use std::hash::BuildHasher;
+    hasher.hash_one((rule, &*e.computer, &*e.channel, e.record_id, e.time))
 }
 
-impl Key {
-    fn of(rule: u32, e: &EventRef) -> Key {
-        Key {
-            rule,
-            computer: Arc::clone(&e.computer),
-            channel: Arc::clone(&e.channel),
-            record_id: e.record_id,
-            time: e.time,
-        }
-    }
+/// Whether `entry` is the same record for the same rule as (`rule`, `e`).
+fn same_identity(entry: &Entry, rule: u32, e: &EventRef) -> bool {
+    let x = &entry.m.event;
+    entry.rule == rule
+        && x.record_id == e.record_id
+        && x.time == e.time
+        && x.computer == e.computer
+        && x.channel == e.channel
 }
 
 /// An entry's place in [`entry_order`], kept apart from the entry.
@@ -129,7 +124,9 @@ struct Inner {
     /// Distinct (rule, record) entries in arrival order.
     buffer: Vec<Entry>,
     /// Where each buffered (rule, record) is in `buffer`.
-    index: HashMap<Key, usize>,
+    index: HashTable<usize>,
+    /// The hasher of `index`.
+    hasher: foldhash::fast::RandomState,
     /// Estimated bytes of `buffer` and `index`.
     bytes: usize,
     /// Spilled runs, each sorted by [`entry_order`].
@@ -197,7 +194,7 @@ impl MatchStore {
     pub fn drain_each(&self, mut f: impl FnMut(usize, &mut RuleMatches<'_>)) -> usize {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let mut buffer = std::mem::take(&mut inner.buffer);
-        inner.index = HashMap::new();
+        inner.index = HashTable::new();
         buffer.sort_by(entry_order);
         let sources = std::mem::take(&mut inner.sources).list;
         let strings = std::mem::take(&mut inner.strings);
@@ -381,8 +378,13 @@ impl Inner {
     /// Buffer a match, or fold it into the buffered match of the same rule and record.
     fn insert(&mut self, rule: u32, mut m: EventMatch) {
         let source = self.source(&m.event.source);
-        let key = Key::of(rule, &m.event);
-        if let Some(&i) = self.index.get(&key) {
+        let hash = identity_hash(&self.hasher, rule, &m.event);
+        let buffer = &self.buffer;
+        let found = self
+            .index
+            .find(hash, |&i| same_identity(&buffer[i], rule, &m.event))
+            .copied();
+        if let Some(i) = found {
             if let Some(kept) = self.buffer.get_mut(i) {
                 add_copy(kept, source, &self.sources.list, &m.event.source);
             }
@@ -390,9 +392,12 @@ impl Inner {
             return;
         }
         self.strings.share(&mut m.event);
-        self.bytes += estimate(&m) + std::mem::size_of::<(Key, usize)>() + 16;
-        let key = Key::of(rule, &m.event);
-        self.index.insert(key, self.buffer.len());
+        // The entry, and its slot in the index (a position and a control byte, with slack).
+        self.bytes += estimate(&m) + 16;
+        let (buffer, hasher) = (&self.buffer, &self.hasher);
+        self.index.insert_unique(hash, buffer.len(), |&i| {
+            identity_hash(hasher, buffer[i].rule, &buffer[i].m.event)
+        });
         self.buffer.push(Entry {
             rule,
             m,
@@ -409,18 +414,18 @@ impl Inner {
             Ok(file) => {
                 self.runs.push(file);
                 self.buffer = Vec::new();
-                self.index = HashMap::new();
+                self.index = HashTable::new();
                 self.bytes = 0;
                 Ok(())
             }
             Err(e) => {
                 // Sorting moved the entries: index them again.
-                self.index = self
-                    .buffer
-                    .iter()
-                    .enumerate()
-                    .map(|(i, x)| (Key::of(x.rule, &x.m.event), i))
-                    .collect();
+                self.index = HashTable::new();
+                let (buffer, hasher) = (&self.buffer, &self.hasher);
+                let hash_of = |i: usize| identity_hash(hasher, buffer[i].rule, &buffer[i].m.event);
+                for i in 0..buffer.len() {
+                    self.index.insert_unique(hash_of(i), i, |&j| hash_of(j));
+                }
                 Err(e)
             }
         }
