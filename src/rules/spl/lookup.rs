@@ -100,8 +100,13 @@ impl Table {
         self.columns.iter().position(|c| c == name)
     }
 
+    /// Whether a cell of column `col` is a wildcard pattern.
+    fn is_wild(&self, col: usize, text: &str) -> bool {
+        self.wildcard.get(col).copied().unwrap_or(false) && text.contains('*')
+    }
+
     fn cell(&self, col: usize, text: &str) -> Cell {
-        if self.wildcard.get(col).copied().unwrap_or(false) && text.contains('*') {
+        if self.is_wild(col, text) {
             Cell::Wild(WildPattern::new(text))
         } else if self.case_sensitive {
             Cell::Exact(text.to_string())
@@ -148,9 +153,11 @@ impl Table {
         let mut out = Vec::new();
         for r in &self.rows {
             let text = r.get(col).map(String::as_str).unwrap_or("");
-            let lit = match self.cell(col, text) {
-                Cell::Wild(p) => p.longest_literal(),
-                Cell::Exact(t) | Cell::ExactFold(t) => t.to_lowercase(),
+            // As `cell` reads the text, without compiling a matcher per row.
+            let lit = if self.is_wild(col, text) {
+                super::wildcard::longest_literal(text)
+            } else {
+                text.to_lowercase()
             };
             if lit.len() < min_len || !lit.is_ascii() {
                 return None;

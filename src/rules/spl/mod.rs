@@ -19,6 +19,7 @@ pub mod error;
 pub mod eval;
 pub mod exec;
 pub mod expr;
+mod field_map;
 pub mod function_helpers;
 pub mod functions;
 pub mod lexer;

@@ -59,6 +59,17 @@ fn literal(pattern: &super::wildcard::WildPattern) -> Option<String> {
     (lit.chars().count() >= MIN_LEN).then_some(lit)
 }
 
+/// Of two sets of literals (one of each must occur), the one whose shortest literal is longer:
+/// it rules out more events. Ties keep `a`.
+pub(super) fn stronger(a: Option<Vec<String>>, b: Option<Vec<String>>) -> Option<Vec<String>> {
+    let shortest = |v: &[String]| v.iter().map(String::len).min().unwrap_or(0);
+    match (a, b) {
+        (Some(a), Some(b)) if shortest(&b) > shortest(&a) => Some(b),
+        (Some(a), _) => Some(a),
+        (None, b) => b,
+    }
+}
+
 /// Literals one of which a value of the event must hold for `s` to match, reading only the
 /// fields `verbatim_field` accepts.
 pub(super) fn needles_of(
@@ -81,10 +92,9 @@ pub(super) fn needles_of(
             }
             Some(all)
         }
-        Search::And(v) => v
-            .iter()
-            .filter_map(|x| needles_of(x, verbatim_field))
-            .max_by_key(|n| n.iter().map(String::len).min().unwrap_or(0)),
+        Search::And(v) => v.iter().fold(None, |best, x| {
+            stronger(needles_of(x, verbatim_field), best)
+        }),
         _ => None,
     }
 }
@@ -99,17 +109,7 @@ pub fn needles(p: &Pipeline) -> Option<Vec<Needle>> {
         .as_ref()
         .filter(|_| p.streaming.is_empty())
         .and_then(|pd| pd.needles());
-    let shortest = |v: &Vec<String>| v.iter().map(String::len).min().unwrap_or(0);
-    let mut lits = match (base, pushed) {
-        (Some(b), Some(x)) => {
-            if shortest(&x) > shortest(&b) {
-                x
-            } else {
-                b
-            }
-        }
-        (b, x) => b.or(x)?,
-    };
+    let mut lits = stronger(base, pushed)?;
     lits.sort();
     lits.dedup();
     Some(

@@ -22,6 +22,7 @@
 
 use super::commands::{Command, RexMode};
 use super::exec;
+use super::field_map::FieldMap;
 use super::row::{name_matches, renamed, Row};
 use super::search::FieldRef;
 use super::stats::{self, StatsCmd, StatsKind};
@@ -223,7 +224,7 @@ pub(super) fn live(commands: Vec<Command>, mut needed: Vec<String>) -> Vec<Comma
 }
 
 /// The fields a per-row command sets or moves; `None` when that is not known by name.
-fn writes(cmd: &Command) -> Option<Vec<String>> {
+pub(super) fn writes(cmd: &Command) -> Option<Vec<String>> {
     Some(match cmd {
         Command::Eval(assigns) => assigns.iter().map(|(n, _)| n.clone()).collect(),
         // A rename also takes its source away.
@@ -260,7 +261,7 @@ pub(super) enum Step {
 /// Absent fields are null in every group, so untainted.
 #[derive(Default)]
 pub(super) struct Taint {
-    fields: Vec<(String, bool)>,
+    fields: FieldMap<bool>,
 }
 
 impl Taint {
@@ -278,18 +279,15 @@ impl Taint {
 
     /// Whether field `name` depends on an aggregate.
     pub(super) fn get(&self, name: &str) -> bool {
-        self.fields.iter().any(|(n, t)| n == name && *t)
+        self.fields.get(name) == Some(true)
     }
 
     fn set(&mut self, name: &str, tainted: bool) {
-        match self.fields.iter_mut().find(|(n, _)| n == name) {
-            Some((_, t)) => *t = tainted,
-            None => self.fields.push((name.to_string(), tainted)),
-        }
+        self.fields.set(name, tainted);
     }
 
     fn any(&self) -> bool {
-        self.fields.iter().any(|(_, t)| *t)
+        self.fields.values().any(|t| t)
     }
 
     /// Whether what `cmd` reads depends on an aggregate.
@@ -320,25 +318,16 @@ impl Taint {
             }
             Command::Rename(pairs) => {
                 for (from, to) in pairs {
-                    self.rename(from, to);
+                    self.fields.rename(from, to);
                 }
                 Step::Transform
             }
-            Command::Table(names)
-            | Command::Fields {
-                remove: false,
-                names,
-            } => {
-                self.fields
-                    .retain(|(n, _)| names.iter().any(|p| name_matches(p, n)));
+            Command::Table(names) => {
+                self.fields.select(names, false);
                 Step::Transform
             }
-            Command::Fields {
-                remove: true,
-                names,
-            } => {
-                self.fields
-                    .retain(|(n, _)| !names.iter().any(|p| name_matches(p, n)));
+            Command::Fields { remove, names } => {
+                self.fields.select(names, *remove);
                 Step::Transform
             }
             Command::Rex { field, mode, .. } => {
@@ -381,28 +370,6 @@ impl Taint {
                 Step::Transform
             }
             _ => Step::Stop,
-        }
-    }
-
-    /// Follow `rename from AS to` (with `*` wildcards) as [`exec`] applies it.
-    fn rename(&mut self, from: &str, to: &str) {
-        let mut moves: Vec<(String, String)> = Vec::new();
-        for (n, _) in &self.fields {
-            let target = if from.contains('*') {
-                renamed(from, to, n)
-            } else {
-                (n == from).then(|| to.to_string())
-            };
-            if let Some(t) = target {
-                if t != *n {
-                    moves.push((n.clone(), t));
-                }
-            }
-        }
-        for (old, new) in moves {
-            let t = self.get(&old);
-            self.fields.retain(|(n, _)| *n != old && *n != new);
-            self.fields.push((new, t));
         }
     }
 }

@@ -19,8 +19,10 @@
 
 use super::commands::{Command, LookupCmd};
 use super::exec;
-use super::needles::{needles_of, verbatim, MIN_LEN};
-use super::row::{name_matches, renamed, Row};
+use super::field_map::FieldMap;
+use super::needles::{needles_of, stronger, verbatim, MIN_LEN};
+use super::pushdown::writes;
+use super::row::Row;
 use super::search::FieldRef;
 use super::stats::StatsCmd;
 use super::value::Value;
@@ -46,17 +48,17 @@ pub(super) fn needles(
     by_refs: &[FieldRef],
     commands: &[Command],
 ) -> Option<Vec<String>> {
-    let mut fields: Vec<(String, Origin)> = Vec::new();
+    let mut fields: FieldMap<Origin> = FieldMap::default();
     for (name, r) in grouping.by.iter().zip(by_refs) {
         let origin = if name != "_time" && verbatim(&r.key) {
             Origin::Verbatim
         } else {
             Origin::Other
         };
-        fields.push((name.clone(), origin));
+        fields.set(name, origin);
     }
     for a in &grouping.aggs {
-        set(&mut fields, &a.out, Origin::Other);
+        fields.set(&a.out, Origin::Other);
     }
     let fill = grouping.fill_null.as_deref().unwrap_or("").to_lowercase();
     let mut best: Option<Vec<String>> = None;
@@ -75,9 +77,8 @@ pub(super) fn needles(
             _ => None,
         };
         let found = found.or_else(|| lookup_filter(cmd, commands, &fields));
-        if let Some(found) = found.filter(|f| !f.iter().any(|n| fill.contains(n.as_str()))) {
-            best = Some(better(best, found));
-        }
+        let found = found.filter(|f| !f.iter().any(|n| fill.contains(n.as_str())));
+        best = stronger(best, found);
         if !follow(&mut fields, i, cmd) {
             break;
         }
@@ -85,53 +86,22 @@ pub(super) fn needles(
     best
 }
 
-/// Of two sets, the one whose shortest literal is longer.
-fn better(a: Option<Vec<String>>, b: Vec<String>) -> Vec<String> {
-    let shortest = |v: &[String]| v.iter().map(String::len).min().unwrap_or(0);
-    match a {
-        Some(a) if shortest(&a) >= shortest(&b) => a,
-        _ => b,
-    }
-}
-
-fn origin(fields: &[(String, Origin)], name: &str) -> Origin {
-    fields
-        .iter()
-        .find(|(n, _)| n == name)
-        .map_or(Origin::Other, |(_, o)| *o)
-}
-
-fn set(fields: &mut Vec<(String, Origin)>, name: &str, o: Origin) {
-    match fields.iter_mut().find(|(n, _)| n == name) {
-        Some((_, x)) => *x = o,
-        None => fields.push((name.to_string(), o)),
-    }
+fn origin(fields: &FieldMap<Origin>, name: &str) -> Origin {
+    fields.get(name).unwrap_or(Origin::Other)
 }
 
 /// Update the fields' origins past `cmd` (at index `i`); `false` when they can no longer be
 /// followed.
-fn follow(fields: &mut Vec<(String, Origin)>, i: usize, cmd: &Command) -> bool {
+fn follow(fields: &mut FieldMap<Origin>, i: usize, cmd: &Command) -> bool {
     match cmd {
         Command::Search(_) | Command::Where(_) | Command::Regex { .. } => {}
         Command::Rename(pairs) => {
             for (from, to) in pairs {
-                let mut moves = Vec::new();
-                for (n, o) in fields.iter() {
-                    let target = if from.contains('*') {
-                        renamed(from, to, n)
-                    } else {
-                        (n == from).then(|| to.to_string())
-                    };
-                    if let Some(t) = target.filter(|t| t != n) {
-                        moves.push((n.clone(), t, *o));
-                    }
-                }
-                for (old, new, o) in moves {
-                    fields.retain(|(n, _)| *n != old && *n != new);
-                    fields.push((new, o));
-                }
+                fields.rename(from, to);
             }
         }
+        Command::Table(names) => fields.select(names, false),
+        Command::Fields { remove, names } => fields.select(names, *remove),
         Command::Lookup(l) => {
             let keyed = l
                 .inputs
@@ -139,60 +109,19 @@ fn follow(fields: &mut Vec<(String, Origin)>, i: usize, cmd: &Command) -> bool {
                 .is_some_and(|(_, f)| origin(fields, f) == Origin::Verbatim);
             for (_, out) in &l.outputs {
                 // Only a field absent before holds exactly what the lookup set.
-                let absent = !fields.iter().any(|(n, _)| n == out);
-                let o = if keyed && absent {
+                let o = if keyed && fields.get(out).is_none() {
                     Origin::LookupOutput(i)
                 } else {
                     Origin::Other
                 };
-                set(fields, out, o);
+                fields.set(out, o);
             }
         }
-        Command::Table(names)
-        | Command::Fields {
-            remove: false,
-            names,
-        } => fields.retain(|(n, _)| names.iter().any(|p| name_matches(p, n))),
-        Command::Fields {
-            remove: true,
-            names,
-        } => fields.retain(|(n, _)| !names.iter().any(|p| name_matches(p, n))),
-        Command::Eval(assigns) => {
-            for (name, _) in assigns {
-                set(fields, name, Origin::Other);
-            }
-        }
-        Command::Rex { .. }
-        | Command::Convert { .. }
-        | Command::Bin { .. }
-        | Command::AddTotals { .. }
-        | Command::Fillnull { .. } => {
-            let mut written = Vec::new();
-            if !writes_named(cmd, &mut written) {
-                return false;
-            }
-            for name in written {
-                set(fields, &name, Origin::Other);
-            }
-        }
-        _ => return false,
-    }
-    true
-}
-
-/// The fields `cmd` may write, by name; `false` when not known.
-fn writes_named(cmd: &Command, out: &mut Vec<String>) -> bool {
-    use super::commands::RexMode;
-    match cmd {
-        Command::Rex {
-            mode: RexMode::Extract { names, .. },
-            ..
-        } => out.extend(names.iter().cloned()),
-        Command::Rex { field, .. } => out.push(field.clone()),
-        Command::Convert { fields, .. } => out.extend(fields.iter().map(|(_, d)| d.clone())),
-        Command::Bin { out: o, .. } | Command::AddTotals { out: o, .. } => out.push(o.clone()),
-        Command::Fillnull { fields, .. } if !fields.is_empty() => out.extend(fields.clone()),
-        _ => return false,
+        // Whatever else a pushed command writes is no longer an event value.
+        _ => match writes(cmd) {
+            Some(written) => written.iter().for_each(|n| fields.set(n, Origin::Other)),
+            None => return false,
+        },
     }
     true
 }
@@ -202,7 +131,7 @@ fn writes_named(cmd: &Command, out: &mut Vec<String>) -> bool {
 fn lookup_filter(
     cmd: &Command,
     commands: &[Command],
-    fields: &[(String, Origin)],
+    fields: &FieldMap<Origin>,
 ) -> Option<Vec<String>> {
     if !matches!(cmd, Command::Search(_) | Command::Where(_)) {
         return None;

@@ -57,6 +57,15 @@ impl Finder {
     }
 }
 
+/// The longest literal piece of a wildcard pattern's text, lower case.
+pub fn longest_literal(pattern: &str) -> String {
+    pattern
+        .split('*')
+        .max_by_key(|p| p.len())
+        .unwrap_or("")
+        .to_lowercase()
+}
+
 fn starts_with_ci(v: &[u8], p: &[u8]) -> bool {
     v.len() >= p.len() && v[..p.len()].eq_ignore_ascii_case(p)
 }
@@ -139,11 +148,7 @@ impl WildPattern {
 
     /// The longest literal piece (for pre-filter needles), lower case.
     pub fn longest_literal(&self) -> String {
-        self.source
-            .split('*')
-            .max_by_key(|p| p.len())
-            .unwrap_or("")
-            .to_lowercase()
+        longest_literal(&self.source)
     }
 
     /// Whether `value` matches, ignoring case.
