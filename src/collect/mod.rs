@@ -82,19 +82,35 @@ fn same_identity(entry: &Entry, rule: u32, e: &EventRef) -> bool {
         && x.channel == e.channel
 }
 
-/// An entry's place in [`entry_order`], kept apart from the entry.
+/// An entry's place in the order of runs: rule, rank, then the record identity. `S` is `&str`
+/// to compare entries in place ([`entry_order`]) and `Arc<str>` to keep a place apart from its
+/// entry (the merge's heap); both order the same way.
 #[derive(PartialEq, Eq, PartialOrd, Ord)]
-struct OrderKey {
+struct OrderKey<S> {
     rule: u32,
     rank: u8,
-    computer: Arc<str>,
-    channel: Arc<str>,
+    computer: S,
+    channel: S,
     record_id: u64,
     time: Timestamp,
 }
 
-impl OrderKey {
-    fn of(e: &Entry) -> OrderKey {
+impl<'a> OrderKey<&'a str> {
+    fn of(e: &'a Entry) -> OrderKey<&'a str> {
+        let x = &e.m.event;
+        OrderKey {
+            rule: e.rule,
+            rank: e.m.rank,
+            computer: &x.computer,
+            channel: &x.channel,
+            record_id: x.record_id,
+            time: x.time,
+        }
+    }
+}
+
+impl OrderKey<Arc<str>> {
+    fn owned(e: &Entry) -> OrderKey<Arc<str>> {
         let x = &e.m.event;
         OrderKey {
             rule: e.rule,
@@ -109,14 +125,7 @@ impl OrderKey {
 
 /// The order of runs: rule, rank, then the record identity.
 fn entry_order(a: &Entry, b: &Entry) -> Ordering {
-    let (x, y) = (&a.m.event, &b.m.event);
-    a.rule
-        .cmp(&b.rule)
-        .then_with(|| a.m.rank.cmp(&b.m.rank))
-        .then_with(|| x.computer.cmp(&y.computer))
-        .then_with(|| x.channel.cmp(&y.channel))
-        .then_with(|| x.record_id.cmp(&y.record_id))
-        .then_with(|| x.time.cmp(&y.time))
+    OrderKey::of(a).cmp(&OrderKey::of(b))
 }
 
 #[derive(Default)]
@@ -240,7 +249,7 @@ struct Merge {
     readers: Vec<RunReader>,
     /// The order of each reader's head entry, smallest first (a reader without a head has
     /// none here): the next entry is found in log(runs) steps, not by looking at every run.
-    heads: BinaryHeap<Reverse<(OrderKey, usize)>>,
+    heads: BinaryHeap<Reverse<(OrderKey<Arc<str>>, usize)>>,
     memory: std::iter::Peekable<std::vec::IntoIter<Entry>>,
     sources: Vec<Arc<Source>>,
     strings: Interner,
@@ -257,7 +266,7 @@ impl Merge {
     /// Put reader `i`'s head (if any) in the heap.
     fn push_head(&mut self, i: usize) {
         if let Some(e) = self.readers.get(i).and_then(|r| r.next.as_ref()) {
-            self.heads.push(Reverse((OrderKey::of(e), i)));
+            self.heads.push(Reverse((OrderKey::owned(e), i)));
         }
     }
 
