@@ -195,10 +195,14 @@ pub fn scan(
     } else {
         vec![0; files.len()]
     };
+    end_scan(&dispatcher);
     let hits = Mutex::new(crate::collect::hits::HitSet::new());
-    let lost_match_runs = finish_rules(&shared.matches, dispatcher.rules(), &|hit| {
-        hits.lock().unwrap_or_else(|e| e.into_inner()).insert(hit)
-    });
+    let lost_match_runs = finish_rules(
+        &shared.matches,
+        dispatcher.rules(),
+        &|hit| hits.lock().unwrap_or_else(|e| e.into_inner()).insert(hit),
+        &|| hits.lock().unwrap_or_else(|e| e.into_inner()).make_room(),
+    );
     let hits = hits
         .into_inner()
         .unwrap_or_else(|e| e.into_inner())
@@ -511,6 +515,17 @@ impl TestStall {
     }
 }
 
+/// Free what reading and checking kept (per-thread memos and caches, the rules' check-time
+/// memos) before `finish` needs memory. The threads free theirs when they are next idle: a
+/// reader that never came back cannot hold the scan up.
+fn end_scan(dispatcher: &Dispatcher) {
+    rayon::spawn_broadcast(|_| {
+        crate::read::release_thread_caches();
+        crate::dispatch::prefilter::release_thread_memo();
+    });
+    dispatcher.rules().iter().for_each(|r| r.end_scan());
+}
+
 /// Rules with more matches than this are finished one at a time, on the draining thread, so
 /// that two large ones are never in memory together.
 const LARGE_FINISH: usize = 20_000;
@@ -519,12 +534,14 @@ const LARGE_FINISH: usize = 20_000;
 /// the spilled runs) while worker threads, one per core, run the rules' `finish` (stats, joins,
 /// the commands after them), handing each hit to `on_hit`. The hand-over has no buffer, so
 /// only the rules being finished and the one being merged are in memory; a rule with very
-/// many matches is finished by the draining thread itself. Returns the number of spilled
-/// runs that could not be read back.
+/// many matches is finished by the draining thread itself, after `make_room` (the hits
+/// buffered so far go to disk). Returns the number of spilled runs that could not be read
+/// back.
 fn finish_rules(
     store: &crate::collect::MatchStore,
     rules: &[Arc<dyn Rule>],
     on_hit: &(dyn Fn(crate::hit::Hit) + Sync),
+    make_room: &(dyn Fn() + Sync),
 ) -> usize {
     use crate::collect::hits::Copies;
     use crate::rules::{CollectSink, MatchSink};
@@ -567,6 +584,7 @@ fn finish_rules(
                 return;
             }
             if count > LARGE_FINISH {
+                make_room();
                 finish(sink, copies);
             } else {
                 // The workers only stop when this sender is dropped, so the send succeeds.

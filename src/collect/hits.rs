@@ -97,7 +97,7 @@ impl Copies {
 }
 
 /// Hit bytes kept in memory before the buffered hits are spilled to disk as a sorted run.
-pub const DEFAULT_HIT_BUDGET: usize = 32 << 20;
+pub const DEFAULT_HIT_BUDGET: usize = 16 << 20;
 
 /// Distinct hits, folded as they are added; past a byte budget, spilled to disk in sorted runs.
 /// [`HitSet::finish`] turns them into [`SortedHits`], the timeline.
@@ -189,6 +189,14 @@ impl HitSet {
         }
         self.bytes += estimate(&hit) + std::mem::size_of::<(u64, usize)>() + 16;
         self.hits.push(hit);
+    }
+
+    /// Spill the buffered hits when they are a sizable part of the budget, to leave their
+    /// memory to something large about to run (a rule's `finish` over many matches).
+    pub fn make_room(&mut self) {
+        if self.bytes > self.budget / 4 && !self.failed && self.spill().is_err() {
+            self.failed = true;
+        }
     }
 
     /// Write the buffered hits, sorted, to a new run. On failure they stay in memory.

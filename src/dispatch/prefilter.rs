@@ -110,6 +110,11 @@ pub struct Prefilter {
     generation: u64,
 }
 
+/// Free the calling thread's memo of scanned values (the scan is over).
+pub fn release_thread_memo() {
+    memo::release();
+}
+
 impl Prefilter {
     /// Collect the rules' needles; `None` when no rule declares any.
     pub fn new(rules: &[Arc<dyn Rule>]) -> Option<Prefilter> {

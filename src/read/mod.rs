@@ -261,6 +261,12 @@ thread_local! {
     static BUFFERS: std::cell::RefCell<Vec<Vec<u8>>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
+/// Free what this thread kept for reading the next file: chunk buffers and parsed templates.
+pub fn release_thread_caches() {
+    BUFFERS.with(|b| *b.borrow_mut() = Vec::new());
+    fast::release_thread_caches();
+}
+
 /// Whether a buffer is all zero bytes (compared 16 bytes at a time).
 pub(crate) fn is_zeroed(buf: &[u8]) -> bool {
     let (wide, rest) = buf.as_chunks::<16>();

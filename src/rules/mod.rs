@@ -264,6 +264,9 @@ pub trait Rule: Send + Sync {
     }
     /// Check one event; `Some` when it passes the rule's per-event part.
     fn check(&self, event: &Event) -> Option<EventMatch>;
+    /// The scan is over (no more `check`): free what only `check` used, such as memos, before
+    /// `finish` needs memory.
+    fn end_scan(&self) {}
     /// Whether `finish` aggregates (so matches must be kept until the end of the scan).
     fn aggregates(&self) -> bool {
         false

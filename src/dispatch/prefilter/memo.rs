@@ -37,6 +37,11 @@ thread_local! {
     static MEMO: RefCell<Memo> = RefCell::new(Memo::default());
 }
 
+/// Free this thread's memo (the scan is over).
+pub(super) fn release() {
+    MEMO.with(|memo| *memo.borrow_mut() = Memo::default());
+}
+
 /// Hand `found` the patterns of automaton `automaton` (of pre-filter `generation`) in `text`:
 /// remembered, or computed by `scan` and remembered.
 pub(super) fn patterns(

@@ -24,6 +24,11 @@ thread_local! {
     static TEMPLATES: RefCell<HashMap<Box<[u8]>, Entry>> = RefCell::new(HashMap::new());
 }
 
+/// Free this thread's templates (the scan is over).
+pub(crate) fn release() {
+    TEMPLATES.with(|t| *t.borrow_mut() = HashMap::new());
+}
+
 /// The template defined at `offset` of the chunk `data`, from the cache or parsed now; `None`
 /// when the fast path refuses it.
 pub(crate) fn template_at(data: &[u8], offset: usize) -> Option<Rc<Template>> {

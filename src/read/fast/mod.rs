@@ -16,6 +16,7 @@ mod template;
 mod values;
 mod walk;
 
+pub(crate) use cache::release as release_thread_caches;
 pub(crate) use walk::{string_table_readable, walk_records, RawRecord};
 
 use crate::event::{Event, Source};

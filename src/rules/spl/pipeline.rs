@@ -195,7 +195,8 @@ fn compile_text(
         .iter()
         .position(|c| !c.is_streaming())
         .unwrap_or(commands.len());
-    let rest = commands.split_off(split);
+    let mut rest = commands.split_off(split);
+    super::liveness::prune(&mut rest);
     let streaming = commands;
     let needed = needed_fields(&rest);
     let needed_refs = match &needed {

@@ -98,6 +98,14 @@ impl Pushdown {
         super::pushdown_needles::needles(&self.grouping, &self.by_refs, &self.commands)
     }
 
+    /// Forget the remembered decisions: the scan is over and `keeps` is no longer asked.
+    pub fn forget(&self) {
+        if let Ok(mut memo) = self.memo.lock() {
+            memo.decisions = HashMap::default();
+            memo.bytes = 0;
+        }
+    }
+
     /// Whether a row the grouping would put in some group survives the pushed filters in one
     /// of its groups (`false`: the event cannot contribute to any result row).
     pub fn keeps(&self, row: &Row<'_>) -> bool {

@@ -148,16 +148,12 @@ impl SplRule {
     }
 
     /// The hit of a result row; `event(i)` is the event of match `i` of its provenance.
-    pub(super) fn hit_of<'m>(
+    pub(super) fn hit_of(
         &self,
         row: Row<'_>,
-        event: impl Fn(usize) -> Option<&'m EventRef>,
+        event: impl Fn(usize) -> Option<EventRef>,
     ) -> Option<Hit> {
-        let mut refs: Vec<EventRef> = row
-            .prov
-            .iter()
-            .filter_map(|&i| event(i as usize).cloned())
-            .collect();
+        let mut refs: Vec<EventRef> = row.prov.iter().filter_map(|&i| event(i as usize)).collect();
         refs.sort_by(|a, b| {
             a.time
                 .cmp(&b.time)
@@ -363,6 +359,14 @@ impl Rule for SplRule {
 
     fn aggregates(&self) -> bool {
         self.aggregates
+    }
+
+    fn end_scan(&self) {
+        for p in &self.branches {
+            if let Some(pushdown) = &p.pushdown {
+                pushdown.forget();
+            }
+        }
     }
 
     fn sink(&self) -> Option<Box<dyn MatchSink + '_>> {

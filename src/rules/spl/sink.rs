@@ -17,6 +17,7 @@
 //! time, and each becomes a hit as it comes out, so neither a join's product nor the hits are
 //! held here.
 
+use super::event_refs::EventRefs;
 use super::exec;
 use super::pipeline::Pipeline;
 use super::pushdown::leading_grouping;
@@ -24,7 +25,7 @@ use super::row::Row;
 use super::rule::{row_of_state, section, SplRule};
 use super::semijoin::SemiJoin;
 use super::stats::Grouper;
-use crate::hit::{EventRef, Hit};
+use crate::hit::Hit;
 use crate::rules::{EventMatch, MatchSink};
 use std::collections::HashSet;
 
@@ -47,7 +48,7 @@ pub(super) struct SplSink<'r> {
     /// The join a main match must find a partner for, and the partners once known.
     semijoin: Option<(&'r SemiJoin, Option<HashSet<Vec<String>>>)>,
     /// The event of every match kept or grouped (the rows' provenance indices).
-    events: Vec<EventRef>,
+    events: EventRefs,
 }
 
 impl<'r> SplSink<'r> {
@@ -65,7 +66,7 @@ impl<'r> SplSink<'r> {
             held: Vec::new(),
             subs: None,
             semijoin: main.semijoin.as_ref().filter(|_| ranked).map(|s| (s, None)),
-            events: Vec::new(),
+            events: EventRefs::default(),
         }
     }
 
@@ -115,7 +116,7 @@ impl MatchSink for SplSink<'_> {
             return;
         }
         let index = self.events.len() as u32;
-        self.events.push(m.event.clone());
+        self.events.push(&m.event);
         if subsearch {
             self.held.push((index, m.clone()));
             // Rank-0 matches come before any the join test reads; should one come later,

@@ -190,12 +190,61 @@ impl StatsCmd {
     }
 }
 
+/// Most texts [`SortedTexts`] keeps in a vector.
+const SMALL_SET: usize = 32;
+
+/// The distinct texts of `values()`, in order: a sorted vector while small (most groups hold
+/// one or a few, and a B-tree node costs ~280 bytes however few it holds), a B-tree past that.
+#[derive(Debug, Clone)]
+enum SortedTexts {
+    Small(Vec<String>),
+    Large(BTreeSet<String>),
+}
+
+impl SortedTexts {
+    fn len(&self) -> usize {
+        match self {
+            SortedTexts::Small(v) => v.len(),
+            SortedTexts::Large(s) => s.len(),
+        }
+    }
+
+    /// Add a text (nothing is copied when it is already there).
+    fn insert(&mut self, t: std::borrow::Cow<'_, str>) {
+        match self {
+            SortedTexts::Small(v) => {
+                if let Err(at) = v.binary_search_by(|x| x.as_str().cmp(&t)) {
+                    if v.len() < SMALL_SET {
+                        v.insert(at, t.into_owned());
+                    } else {
+                        let mut set: BTreeSet<String> = std::mem::take(v).into_iter().collect();
+                        set.insert(t.into_owned());
+                        *self = SortedTexts::Large(set);
+                    }
+                }
+            }
+            SortedTexts::Large(s) => {
+                if !s.contains(t.as_ref()) {
+                    s.insert(t.into_owned());
+                }
+            }
+        }
+    }
+
+    fn to_vec(&self) -> Vec<String> {
+        match self {
+            SortedTexts::Small(v) => v.clone(),
+            SortedTexts::Large(s) => s.iter().cloned().collect(),
+        }
+    }
+}
+
 /// The running state of one aggregation in one group.
 #[derive(Debug, Clone)]
 enum Acc {
     Count(u64),
     Distinct(HashSet<String>),
-    Values(BTreeSet<String>),
+    Values(SortedTexts),
     List(Vec<String>),
     Extreme {
         num: Option<f64>,
@@ -220,7 +269,7 @@ fn new_acc(f: AggFunc) -> Acc {
     match f {
         AggFunc::Count => Acc::Count(0),
         AggFunc::DistinctCount => Acc::Distinct(HashSet::new()),
-        AggFunc::Values => Acc::Values(BTreeSet::new()),
+        AggFunc::Values => Acc::Values(SortedTexts::Small(Vec::new())),
         AggFunc::List => Acc::List(Vec::new()),
         AggFunc::Min | AggFunc::Max => Acc::Extreme {
             num: None,
@@ -262,7 +311,7 @@ fn feed(acc: &mut Acc, func: AggFunc, value: &Value, time: f64) {
         Acc::Values(s) => {
             for t in value.texts() {
                 if s.len() < MAX_VALUES {
-                    s.insert(t.into_owned());
+                    s.insert(t);
                 }
             }
         }
@@ -352,7 +401,7 @@ fn result(acc: &Acc, func: AggFunc) -> Value {
     match acc {
         Acc::Count(c) => Value::Num(*c as f64),
         Acc::Distinct(s) => Value::Num(s.len() as f64),
-        Acc::Values(s) => Value::from_texts(s.iter().cloned().collect()),
+        Acc::Values(s) => Value::from_texts(s.to_vec()),
         Acc::List(l) => Value::from_texts(l.clone()),
         Acc::Extreme { num, text } => match (num, text) {
             (Some(n), _) => Value::Num(*n),
