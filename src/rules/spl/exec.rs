@@ -256,7 +256,7 @@ pub(super) fn join_key(row: &Row<'_>, fields: &[String]) -> Option<Vec<String>> 
 /// `join`: each row takes the fields of the subsearch rows with the same key values; the
 /// joined rows go to `out` one at a time.
 fn join_each<'e>(
-    rows: Vec<Row<'e>>,
+    rows: impl IntoIterator<Item = Row<'e>>,
     sub: &[Row<'e>],
     fields: &[String],
     max: usize,
@@ -289,13 +289,15 @@ fn join_each<'e>(
     }
 }
 
-/// Run `commands` over `rows`, handing each resulting row to `out`. Everything up to the last
-/// command that needs all rows runs over all of them; that command's rows (a join's product,
-/// one at a time) then pass the streaming commands after it one by one, so they are never all
-/// held.
+/// Run `commands` over `rows`, handing each resulting row to `out`. The streaming commands
+/// ahead of the first command that needs all rows run on each row as it arrives; everything
+/// from there up to the last command that needs all rows runs over all of them; that command's
+/// rows (a join's product, one at a time) then pass the streaming commands after it one by one.
+/// So when only a join needs all rows (of the subsearch: the main rows stream through it), the
+/// main rows are never all held.
 pub fn run_all<'e>(
     commands: &[Command],
-    mut rows: Vec<Row<'e>>,
+    rows: impl IntoIterator<Item = Row<'e>>,
     subs: &[Vec<Row<'e>>],
     out: &mut dyn FnMut(Row<'e>),
 ) {
@@ -304,8 +306,18 @@ pub fn run_all<'e>(
         Some(k) => (&commands[..k], Some(&commands[k]), &commands[k + 1..]),
         None => (&commands[..0], None, commands),
     };
-    for cmd in before {
-        rows = run(cmd, rows, subs);
+    let lead = before.iter().take_while(|c| c.is_streaming()).count();
+    let (lead, before) = before.split_at(lead);
+    let mut rows: Box<dyn Iterator<Item = Row<'e>> + '_> = Box::new(
+        rows.into_iter()
+            .filter_map(move |mut r| lead.iter().all(|c| apply(c, &mut r)).then_some(r)),
+    );
+    if !before.is_empty() {
+        let mut all: Vec<Row<'e>> = rows.collect();
+        for cmd in before {
+            all = run(cmd, all, subs);
+        }
+        rows = Box::new(all.into_iter());
     }
     let mut pass = |mut r: Row<'e>| {
         if after.iter().all(|c| apply(c, &mut r)) {
@@ -322,8 +334,8 @@ pub fn run_all<'e>(
             let sub = subs.get(*branch).map(Vec::as_slice).unwrap_or(&[]);
             join_each(rows, sub, fields, *max, *keep_unmatched, &mut pass);
         }
-        Some(cmd) => run(cmd, rows, subs).into_iter().for_each(pass),
-        None => rows.into_iter().for_each(pass),
+        Some(cmd) => run(cmd, rows.collect(), subs).into_iter().for_each(pass),
+        None => rows.for_each(pass),
     }
 }
 

@@ -156,14 +156,25 @@ impl MatchSink for SplSink<'_> {
         let Some(pipeline) = rule.branches().first() else {
             return;
         };
-        let (rows, commands) = match main {
-            Main::Grouped(grouper) => (grouper.rows(), pipeline.rest.get(1..).unwrap_or(&[])),
-            Main::Kept(kept) => (rule.main_rows(&kept), pipeline.rest.as_slice()),
-        };
-        exec::run_all(commands, rows, &subs, &mut |row| {
+        let mut to_hit = |row| {
             if let Some(hit) = rule.hit_of(row, |i| events.get(i)) {
                 emit(hit);
             }
-        });
+        };
+        match main {
+            // Groups become rows as the commands take them.
+            Main::Grouped(grouper) => exec::run_all(
+                pipeline.rest.get(1..).unwrap_or(&[]),
+                grouper.into_rows(),
+                &subs,
+                &mut to_hit,
+            ),
+            Main::Kept(kept) => exec::run_all(
+                pipeline.rest.as_slice(),
+                rule.main_rows(&kept),
+                &subs,
+                &mut to_hit,
+            ),
+        }
     }
 }

@@ -654,29 +654,31 @@ impl<'c> Grouper<'c> {
 
     /// One row per group (`stats`, `tstats`), sorted by by-values.
     pub fn rows<'e>(self) -> Vec<Row<'e>> {
+        self.into_rows().collect()
+    }
+
+    /// [`Grouper::rows`], each row made as it is taken (a group's key moves into its row).
+    pub fn into_rows<'e>(self) -> impl Iterator<Item = Row<'e>> + 'c {
         let cmd = self.cmd;
         // The index is not needed past this point.
         let Grouper { groups, index, .. } = self;
         drop(index);
         let mut groups = groups;
         groups.sort_by(|a, b| compare_keys(&a.key, &b.key));
-        groups
-            .into_iter()
-            .map(|g| {
-                let mut fields = group_fields(cmd, g.key);
-                for (acc, agg) in g.accs.iter().zip(&cmd.aggs) {
-                    let v = result(acc, agg.func);
-                    match fields.iter_mut().find(|(n, _)| *n == agg.out) {
-                        Some((_, old)) => *old = v,
-                        None => fields.push((agg.out.clone(), v)),
-                    }
+        groups.into_iter().map(move |g| {
+            let mut fields = group_fields(cmd, g.key);
+            for (acc, agg) in g.accs.iter().zip(&cmd.aggs) {
+                let v = result(acc, agg.func);
+                match fields.iter_mut().find(|(n, _)| *n == agg.out) {
+                    Some((_, old)) => *old = v,
+                    None => fields.push((agg.out.clone(), v)),
                 }
-                let mut prov = g.prov;
-                prov.sort_unstable();
-                prov.dedup();
-                Row::plain(fields, prov)
-            })
-            .collect()
+            }
+            let mut prov = g.prov;
+            prov.sort_unstable();
+            prov.dedup();
+            Row::plain(fields, prov)
+        })
     }
 
     /// The rows that were added, each given its groups' results (`eventstats`).
