@@ -32,10 +32,13 @@ pub(super) fn put_str(w: &mut impl Write, s: &str) -> std::io::Result<()> {
     w.write_all(s.as_bytes())
 }
 
-pub(super) fn put_pairs(w: &mut impl Write, v: &[(String, String)]) -> std::io::Result<()> {
+pub(super) fn put_pairs<N: AsRef<str>>(
+    w: &mut impl Write,
+    v: &[(N, String)],
+) -> std::io::Result<()> {
     put_u32(w, v.len() as u32)?;
     for (a, b) in v {
-        put_str(w, a)?;
+        put_str(w, a.as_ref())?;
         put_str(w, b)?;
     }
     Ok(())
@@ -92,6 +95,19 @@ pub(super) fn get_str(r: &mut impl Read) -> std::io::Result<String> {
         b
     };
     String::from_utf8(b).map_err(|_| std::io::ErrorKind::InvalidData.into())
+}
+
+/// [`get_pairs`] with the names shared through `strings`.
+fn get_named_pairs(
+    r: &mut impl Read,
+    strings: &mut Interner,
+) -> std::io::Result<Vec<(Arc<str>, String)>> {
+    let n = get_u32(r)? as usize;
+    let mut v = Vec::with_capacity(n.min(1024));
+    for _ in 0..n {
+        v.push((strings.get(&get_str(r)?), get_str(r)?));
+    }
+    Ok(v)
 }
 
 pub(super) fn get_pairs(r: &mut impl Read) -> std::io::Result<Vec<(String, String)>> {
@@ -218,7 +234,7 @@ pub(super) fn decode_body(
     let channel = strings.get(&get_str(r)?);
     let provider = strings.get(&get_str(r)?);
     let fields = get_pairs(r)?;
-    let state = get_pairs(r)?;
+    let state = get_named_pairs(r, strings)?;
     let event = EventRef {
         time,
         computer,

@@ -445,7 +445,9 @@ impl Inner {
 fn estimate(m: &EventMatch) -> usize {
     let pairs =
         |v: &[(String, String)]| v.iter().map(|(a, b)| 48 + a.len() + b.len()).sum::<usize>();
-    std::mem::size_of::<Entry>() + pairs(&m.fields) + pairs(&m.state)
+    // State names are shared by every match of a rule: only their pointer counts.
+    let state = m.state.iter().map(|(_, b)| 40 + b.len()).sum::<usize>();
+    std::mem::size_of::<Entry>() + pairs(&m.fields) + state
 }
 
 struct RunReader {

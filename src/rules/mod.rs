@@ -192,9 +192,9 @@ pub struct EventMatch {
     pub event: crate::hit::EventRef,
     /// Key fields of the event for the report (see [`Event::key_fields`]).
     pub fields: Vec<(String, String)>,
-    /// Values a stateful rule needs in `finish` (group-by values, `stats` inputs); empty for
-    /// stateless rules.
-    pub state: Vec<(String, String)>,
+    /// Values a stateful rule needs in `finish` (group-by values, `stats` inputs), by name;
+    /// empty for stateless rules. Names are shared: a rule gives every match the same ones.
+    pub state: Vec<(std::sync::Arc<str>, String)>,
     /// Where the match comes in the stream a rule's sink reads: a rule's matches arrive by
     /// rank, then by record (see [`Rule::sink`]); 0 unless the rule says otherwise.
     pub rank: u8,

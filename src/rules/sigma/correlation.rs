@@ -321,10 +321,10 @@ impl Rule for CorrelationRule {
             if !leaf.matches(event) {
                 continue;
             }
-            state.push((LEAF_KEY.to_string(), i.to_string()));
+            state.push((Arc::from(LEAF_KEY), i.to_string()));
             for f in self.leaf_fields.get(i).into_iter().flatten() {
                 if let Some(v) = leaf.field_text(event, f) {
-                    state.push((format!("{i}:{f}"), v));
+                    state.push((Arc::from(format!("{i}:{f}")), v));
                 }
             }
         }
@@ -345,7 +345,7 @@ impl Rule for CorrelationRule {
         let mut by_leaf: Vec<Vec<Occurrence>> = vec![Vec::new(); self.leaves.len()];
         for m in &matches {
             for (k, v) in &m.state {
-                if k != LEAF_KEY {
+                if &**k != LEAF_KEY {
                     continue;
                 }
                 let Ok(i) = v.parse::<usize>() else { continue };

@@ -31,6 +31,28 @@ pub struct SplRule {
     branches: Vec<Pipeline>,
     aggregates: bool,
     needles: Option<Vec<Needle>>,
+    /// Per branch, the names its matches' state entries take (shared by every match).
+    state_names: Vec<StateNames>,
+}
+
+/// The state names of one branch: its section marker (empty for a single branch) and the
+/// names of the fields it keeps, section-prefixed, in the order of `needed_refs`.
+struct StateNames {
+    section: Arc<str>,
+    needed: Vec<Arc<str>>,
+}
+
+impl StateNames {
+    fn of(p: &Pipeline, prefix: String) -> StateNames {
+        StateNames {
+            needed: p
+                .needed_refs
+                .iter()
+                .map(|f| Arc::from(format!("{prefix}{}", f.name)))
+                .collect(),
+            section: Arc::from(prefix),
+        }
+    }
 }
 
 impl SplRule {
@@ -64,12 +86,19 @@ impl SplRule {
         if unbounded {
             any_of.clear();
         }
+        let single = branches.len() == 1;
+        let state_names = branches
+            .iter()
+            .enumerate()
+            .map(|(i, b)| StateNames::of(b, if single { String::new() } else { section(i) }))
+            .collect();
         SplRule {
             info: Arc::new(info),
             scope: Scope { any_of },
             branches,
             aggregates,
             needles,
+            state_names,
         }
     }
 
@@ -105,21 +134,15 @@ impl SplRule {
 
     fn state_of(
         p: &Pipeline,
+        names: &StateNames,
         row: Option<Row<'_>>,
         view: EventView<'_>,
-        prefix: &str,
-        state: &mut Vec<(String, String)>,
+        state: &mut Vec<(Arc<str>, String)>,
     ) {
-        let key = |name: &str| {
-            let mut k = String::with_capacity(prefix.len() + name.len());
-            k.push_str(prefix);
-            k.push_str(name);
-            k
-        };
         match &p.needed {
             Needed::Some(_) => {
                 let row = row.unwrap_or_else(|| Row::over(view, p.ctx));
-                for f in &p.needed_refs {
+                for (f, name) in p.needed_refs.iter().zip(&names.needed) {
                     if &*f.name == "_time" && !row.fields.iter().any(|(n, _)| n == "_time") {
                         continue;
                     }
@@ -128,7 +151,7 @@ impl SplRule {
                         v => v.into_texts(),
                     };
                     for t in texts {
-                        state.push((key(&f.name), t));
+                        state.push((Arc::clone(name), t));
                     }
                 }
             }
@@ -139,8 +162,9 @@ impl SplRule {
                     if name == "_time" && v.num() == Some(view::epoch(view.ev.time)) {
                         continue;
                     }
+                    let key: Arc<str> = Arc::from(format!("{}{name}", names.section));
                     for t in value_text(v) {
-                        state.push((key(name), t));
+                        state.push((Arc::clone(&key), t));
                     }
                 }
             }
@@ -266,7 +290,7 @@ impl SplRule {
             let prefix = if single { String::new() } else { section(bi) };
             let mut rows: Vec<Row<'static>> = sorted
                 .iter()
-                .filter(|(_, m)| single || m.state.iter().any(|(n, _)| *n == prefix))
+                .filter(|(_, m)| single || m.state.iter().any(|(n, _)| **n == *prefix))
                 .map(|(i, m)| row_of_state(m, *i, &prefix))
                 .collect();
             for cmd in &p.rest {
@@ -326,7 +350,9 @@ impl Rule for SplRule {
                 });
             }
             let mut state = Vec::new();
-            Self::state_of(p, row, view, "", &mut state);
+            if let Some(names) = self.state_names.first() {
+                Self::state_of(p, names, row, view, &mut state);
+            }
             return Some(EventMatch {
                 event: EventRef::of(event),
                 fields: Vec::new(),
@@ -344,9 +370,10 @@ impl Rule for SplRule {
                 if i > 0 {
                     rank = 0;
                 }
-                let prefix = section(i);
-                state.push((prefix.clone(), String::new()));
-                Self::state_of(p, row, view, &prefix, &mut state);
+                if let Some(names) = self.state_names.get(i) {
+                    state.push((Arc::clone(&names.section), String::new()));
+                    Self::state_of(p, names, row, view, &mut state);
+                }
             }
         }
         matched.then(|| EventMatch {

@@ -101,7 +101,7 @@ impl MatchSink for SplSink<'_> {
     fn push(&mut self, m: EventMatch) {
         let single = self.rule.branches().len() == 1;
         let prefix = if single { String::new() } else { section(0) };
-        let has_main = single || m.state.iter().any(|(n, _)| *n == prefix);
+        let has_main = single || m.state.iter().any(|(n, _)| **n == *prefix);
         // The row is built only when grouping or the join test reads it.
         let needs_row = matches!(self.main, Main::Grouped(_)) || self.semijoin.is_some();
         let mut row = None;
