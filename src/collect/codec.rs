@@ -97,26 +97,22 @@ pub(super) fn get_str(r: &mut impl Read) -> std::io::Result<String> {
     String::from_utf8(b).map_err(|_| std::io::ErrorKind::InvalidData.into())
 }
 
-/// [`get_pairs`] with the names shared through `strings`.
-fn get_named_pairs(
+/// (name, text) pairs, each name made by `name`.
+fn get_pairs_with<N>(
     r: &mut impl Read,
-    strings: &mut Interner,
-) -> std::io::Result<Vec<(Arc<str>, String)>> {
+    mut name: impl FnMut(String) -> N,
+) -> std::io::Result<Vec<(N, String)>> {
     let n = get_u32(r)? as usize;
     let mut v = Vec::with_capacity(n.min(1024));
     for _ in 0..n {
-        v.push((strings.get(&get_str(r)?), get_str(r)?));
+        let k = name(get_str(r)?);
+        v.push((k, get_str(r)?));
     }
     Ok(v)
 }
 
 pub(super) fn get_pairs(r: &mut impl Read) -> std::io::Result<Vec<(String, String)>> {
-    let n = get_u32(r)? as usize;
-    let mut v = Vec::with_capacity(n.min(1024));
-    for _ in 0..n {
-        v.push((get_str(r)?, get_str(r)?));
-    }
-    Ok(v)
+    get_pairs_with(r, |s| s)
 }
 
 /// Shares one allocation among equal strings (host and channel names repeat in every match).
@@ -234,7 +230,8 @@ pub(super) fn decode_body(
     let channel = strings.get(&get_str(r)?);
     let provider = strings.get(&get_str(r)?);
     let fields = get_pairs(r)?;
-    let state = get_named_pairs(r, strings)?;
+    // State names repeat in every match of a rule: shared.
+    let state = get_pairs_with(r, |s| strings.get(&s))?;
     let event = EventRef {
         time,
         computer,

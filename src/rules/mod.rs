@@ -138,11 +138,10 @@ impl Scope {
         }
         Some(
             self.any_of.is_empty()
-                || self.any_of.iter().any(|f| {
-                    (f.channels.is_empty()
-                        || f.channels.iter().any(|c| c.eq_ignore_ascii_case(channel)))
-                        && (f.event_ids.is_empty() || f.event_ids.contains(&event_id))
-                }),
+                || self
+                    .any_of
+                    .iter()
+                    .any(|f| f.admits_source(channel, event_id)),
         )
     }
 }
@@ -161,17 +160,22 @@ pub struct SourceFilter {
 impl SourceFilter {
     /// Whether an event matches this alternative.
     pub fn admits(&self, event: &Event) -> bool {
-        (self.channels.is_empty()
-            || self
-                .channels
-                .iter()
-                .any(|c| c.eq_ignore_ascii_case(&event.channel)))
+        self.admits_source(&event.channel, event.event_id)
             && (self.providers.is_empty()
                 || self
                     .providers
                     .iter()
                     .any(|p| p.eq_ignore_ascii_case(&event.provider)))
-            && (self.event_ids.is_empty() || self.event_ids.contains(&event.event_id))
+    }
+
+    /// Whether the channel and event id parts admit an event (the providers aside).
+    fn admits_source(&self, channel: &str, event_id: u32) -> bool {
+        (self.channels.is_empty()
+            || self
+                .channels
+                .iter()
+                .any(|c| c.eq_ignore_ascii_case(channel)))
+            && (self.event_ids.is_empty() || self.event_ids.contains(&event_id))
     }
 }
 

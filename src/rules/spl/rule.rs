@@ -102,6 +102,11 @@ impl SplRule {
         }
     }
 
+    /// The prefix of branch `i`'s state names (empty for a single branch).
+    pub(super) fn section_prefix(&self, i: usize) -> &str {
+        self.state_names.get(i).map_or("", |n| &*n.section)
+    }
+
     /// The main pipeline.
     pub fn pipeline(&self) -> Option<&Pipeline> {
         self.branches.first()
@@ -287,11 +292,11 @@ impl SplRule {
         let sorted = sorted(matches);
         let mut results: Vec<Vec<Row<'static>>> = vec![Vec::new(); self.branches.len()];
         for (bi, p) in self.branches.iter().enumerate().skip(from).rev() {
-            let prefix = if single { String::new() } else { section(bi) };
+            let prefix = self.section_prefix(bi);
             let mut rows: Vec<Row<'static>> = sorted
                 .iter()
-                .filter(|(_, m)| single || m.state.iter().any(|(n, _)| **n == *prefix))
-                .map(|(i, m)| row_of_state(m, *i, &prefix))
+                .filter(|(_, m)| single || m.state.iter().any(|(n, _)| &**n == prefix))
+                .map(|(i, m)| row_of_state(m, *i, prefix))
                 .collect();
             for cmd in &p.rest {
                 rows = exec::run(cmd, rows, &results);

@@ -22,7 +22,7 @@ use super::exec;
 use super::pipeline::Pipeline;
 use super::pushdown::leading_grouping;
 use super::row::Row;
-use super::rule::{row_of_state, section, SplRule};
+use super::rule::{row_of_state, SplRule};
 use super::semijoin::SemiJoin;
 use super::stats::Grouper;
 use crate::hit::Hit;
@@ -100,14 +100,14 @@ impl<'r> SplSink<'r> {
 impl MatchSink for SplSink<'_> {
     fn push(&mut self, m: EventMatch) {
         let single = self.rule.branches().len() == 1;
-        let prefix = if single { String::new() } else { section(0) };
-        let has_main = single || m.state.iter().any(|(n, _)| **n == *prefix);
+        let prefix = self.rule.section_prefix(0);
+        let has_main = single || m.state.iter().any(|(n, _)| &**n == prefix);
         // The row is built only when grouping or the join test reads it.
         let needs_row = matches!(self.main, Main::Grouped(_)) || self.semijoin.is_some();
         let mut row = None;
         let mut main = has_main;
         if has_main && needs_row {
-            let r = row_of_state(&m, 0, &prefix);
+            let r = row_of_state(&m, 0, prefix);
             main = self.joins(&m, &r);
             row = Some(r);
         }
