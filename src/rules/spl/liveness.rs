@@ -22,6 +22,11 @@ use std::collections::HashSet;
 /// The live fields: `None` when every field may be read.
 type Live = Option<HashSet<String>>;
 
+/// Most live names followed; past it every field counts as live. A wildcard `rename` can
+/// double the set (a name and the name it came from), so a hostile rule could otherwise make
+/// it grow without bound.
+const MAX_LIVE: usize = 4096;
+
 /// Remove the aggregates, assignments and conversions of `commands` that nothing reads.
 pub(super) fn prune(commands: &mut Vec<Command>) {
     let mut live: Live = None;
@@ -116,6 +121,9 @@ fn before_renames(pairs: &[(String, String)], mut live: HashSet<String>) -> Live
         }
         let sources: Vec<String> = live.iter().filter_map(|n| renamed(to, from, n)).collect();
         live.extend(sources);
+        if live.len() > MAX_LIVE {
+            return None;
+        }
     }
     Some(live)
 }
@@ -219,5 +227,17 @@ mod tests {
         let search = "| tstats count from datamodel=Endpoint.Processes by Processes.dest \
             | rename *.* as *_* | table dest";
         assert_eq!(rest(search), ["stats count", "Rename", "Table"]);
+        // Alternating `rename a* as *` and `rename b* as *` double the live names; past the cap
+        // every field is live (a hostile rule cannot make the set grow without bound).
+        let renames = " | rename a* as * | rename b* as *".repeat(8);
+        let search = format!(
+            "| tstats count from datamodel=Endpoint.Processes by Processes.dest{renames} | table dest"
+        );
+        assert_eq!(rest(&search)[0], "stats count");
+        let renames = " | rename a* as * | rename b* as *".repeat(2);
+        let search = format!(
+            "| tstats count from datamodel=Endpoint.Processes by Processes.dest{renames} | table dest"
+        );
+        assert_eq!(rest(&search)[0], "stats ");
     }
 }
