@@ -43,6 +43,21 @@ extern "C" fn set_allocator_options() {
     }
 }
 
+#[cfg(target_os = "linux")]
+unsafe extern "C" {
+    /// mimalloc: free the calling thread's empty pages now (and with `force`, purge them).
+    fn mi_collect(force: bool);
+}
+
+/// Hand the calling thread's freed pages back to the OS.
+#[cfg(target_os = "linux")]
+fn release_freed_memory() {
+    // SAFETY: mi_collect only walks the calling thread's own heap.
+    unsafe { mi_collect(true) }
+}
+
 fn main() {
+    #[cfg(target_os = "linux")]
+    evtxscan::util::memory::set_release_hook(release_freed_memory);
     std::process::exit(evtxscan::cli::main());
 }

@@ -522,6 +522,8 @@ fn end_scan(dispatcher: &Dispatcher) {
     rayon::spawn_broadcast(|_| {
         crate::read::release_thread_caches();
         crate::dispatch::prefilter::release_thread_memo();
+        // The threads idle through `finish`: their freed pages would stay theirs.
+        crate::util::memory::release_freed_memory();
     });
     dispatcher.rules().iter().for_each(|r| r.end_scan());
 }
@@ -565,6 +567,15 @@ fn finish_rules(
         drop(rx);
         let lost = store.drain_each(|i, matches| {
             let Some(rule) = rules.get(i) else { return };
+            if rule.hit_per_match() {
+                // Each match is a hit of its own: none is held.
+                for f in matches.by_ref() {
+                    let mut hit = crate::hit::Hit::from_match(rule.info(), f.m);
+                    Copies::of_one(&hit.event, f.also_in).attach(&mut hit);
+                    on_hit(hit);
+                }
+                return;
+            }
             // A rule's own sink may drop or fold matches as they stream past.
             let mut sink = rule
                 .sink()
@@ -575,6 +586,12 @@ fn finish_rules(
                 copies.note(&f.m.event, f.also_in);
                 sink.push(f.m);
                 count += 1;
+                if count == LARGE_FINISH + 1 {
+                    // A large rule: the buffered hits go to disk and freed memory back to the
+                    // system before its groups grow.
+                    make_room();
+                    crate::util::memory::release_freed_memory();
+                }
                 if !sink.wants_more() {
                     // The rest cannot change the hits: passed over unread (drain_each).
                     break;
@@ -584,7 +601,6 @@ fn finish_rules(
                 return;
             }
             if count > LARGE_FINISH {
-                make_room();
                 finish(sink, copies);
             } else {
                 // The workers only stop when this sender is dropped, so the send succeeds.

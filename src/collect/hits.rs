@@ -68,6 +68,13 @@ impl Copies {
         (matches, copies)
     }
 
+    /// The copies of one record (no allocation when there are none).
+    pub fn of_one(event: &EventRef, also_in: Vec<Arc<Source>>) -> Copies {
+        let mut copies = Copies::default();
+        copies.note(event, also_in);
+        copies
+    }
+
     /// Note the other files holding `event`'s record (none: nothing to note).
     pub fn note(&mut self, event: &EventRef, also_in: Vec<Arc<Source>>) {
         if !also_in.is_empty() {

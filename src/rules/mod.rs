@@ -281,6 +281,11 @@ pub trait Rule: Send + Sync {
     fn sink(&self) -> Option<Box<dyn MatchSink + '_>> {
         None
     }
+    /// Whether `finish` is the default one, one hit per match: the matches then become hits
+    /// as they stream out of the store instead of being held until the rule's last one.
+    fn hit_per_match(&self) -> bool {
+        false
+    }
     /// Turn the rule's matches (in any order) into hits.
     fn finish(&self, matches: Vec<EventMatch>) -> Vec<Hit> {
         matches

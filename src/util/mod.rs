@@ -1,5 +1,7 @@
 //! Small helpers shared by several stages: time formatting, number parsing, text safety.
 
+pub mod block_vec;
+pub mod memory;
 pub mod sanitize;
 pub mod time;
 

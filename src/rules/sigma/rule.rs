@@ -133,6 +133,10 @@ impl Rule for SigmaRule {
         self.needles.clone()
     }
 
+    fn hit_per_match(&self) -> bool {
+        true
+    }
+
     /// Dispatch offers only events the scope admits, so the scope is not tested again here.
     fn check(&self, event: &Event) -> Option<EventMatch> {
         debug_assert!(self.scope.admits(event));

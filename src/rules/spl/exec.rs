@@ -1,7 +1,7 @@
 //! Running commands: one row at a time for streaming commands, over all rows otherwise.
 
 use super::commands::{Command, LookupCmd, RexMode};
-use super::row::{name_matches, renamed, Row};
+use super::row::{field_name, name_matches, renamed, FieldName, Row};
 use super::search::FieldSource;
 use super::stats;
 use super::value::Value;
@@ -170,33 +170,33 @@ fn rename(row: &mut Row<'_>, from: &str, to: &str) {
     let fields = std::mem::take(&mut row.fields);
     row.fields = fields
         .into_iter()
-        .filter_map(|(n, v)| match moves.iter().find(|(src, _)| *src == n) {
-            Some((_, dst)) => Some((dst.clone(), v)),
-            None if moves.iter().any(|(_, dst)| *dst == n) => None,
+        .filter_map(|(n, v)| match moves.iter().find(|(src, _)| **src == *n) {
+            Some((_, dst)) => Some((field_name(dst), v)),
+            None if moves.iter().any(|(_, dst)| **dst == *n) => None,
             None => Some((n, v)),
         })
         .collect();
 }
 
 fn keep_only(row: &mut Row<'_>, names: &[String]) {
-    let mut kept: Vec<(String, Value)> = Vec::new();
+    let mut kept: Vec<(FieldName, Value)> = Vec::new();
     if names.iter().any(|n| n.contains('*')) {
         let present = row.names();
         for p in names {
             for n in &present {
-                if name_matches(p, n) && !kept.iter().any(|(k, _)| k == n) {
-                    kept.push((n.clone(), row.get(n)));
+                if name_matches(p, n) && !kept.iter().any(|(k, _)| **k == **n) {
+                    kept.push((field_name(n), row.get(n)));
                 }
             }
         }
     } else {
         for n in names {
-            if kept.iter().any(|(k, _)| k == n) {
+            if kept.iter().any(|(k, _)| **k == **n) {
                 continue;
             }
             let v = row.get(n);
             if !v.is_null() {
-                kept.push((n.clone(), v));
+                kept.push((field_name(n), v));
             }
         }
     }
@@ -289,6 +289,9 @@ fn join_each<'e>(
     }
 }
 
+/// Rows made room for at once when their source says how many it has at most.
+const MAX_ROWS_RESERVED: usize = 1 << 22;
+
 /// Run `commands` over `rows`, handing each resulting row to `out`. The streaming commands
 /// ahead of the first command that needs all rows run on each row as it arrives; everything
 /// from there up to the last command that needs all rows runs over all of them; that command's
@@ -313,7 +316,11 @@ pub fn run_all<'e>(
             .filter_map(move |mut r| lead.iter().all(|c| apply(c, &mut r)).then_some(r)),
     );
     if !before.is_empty() {
-        let mut all: Vec<Row<'e>> = rows.collect();
+        // Room for as many rows as the source can give (a grouping's rows are counted): the
+        // list is never copied while it grows, and room not filled is never touched.
+        let most = rows.size_hint().1.unwrap_or(0).min(MAX_ROWS_RESERVED);
+        let mut all: Vec<Row<'e>> = Vec::with_capacity(most);
+        all.extend(rows);
         for cmd in before {
             all = run(cmd, all, subs);
         }
@@ -333,6 +340,9 @@ pub fn run_all<'e>(
         }) => {
             let sub = subs.get(*branch).map(Vec::as_slice).unwrap_or(&[]);
             join_each(rows, sub, fields, *max, *keep_unmatched, &mut pass);
+        }
+        Some(Command::Stats(s)) if s.kind != stats::StatsKind::EventStats => {
+            stats::run_each(s, rows, &mut pass)
         }
         Some(cmd) => run(cmd, rows.collect(), subs).into_iter().for_each(pass),
         None => rows.for_each(pass),
@@ -385,7 +395,7 @@ pub fn run<'e>(cmd: &Command, rows: Vec<Row<'e>>, subs: &[Vec<Row<'e>>]) -> Vec<
         Command::SearchSubsearch { branch } => {
             let empty = Vec::new();
             let sub = subs.get(*branch).unwrap_or(&empty);
-            let terms: Vec<Vec<(String, Vec<WildPattern>)>> = sub
+            let terms: Vec<Vec<(FieldName, Vec<WildPattern>)>> = sub
                 .iter()
                 .map(|r| {
                     r.fields

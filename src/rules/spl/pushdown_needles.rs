@@ -22,7 +22,7 @@ use super::exec;
 use super::field_map::FieldMap;
 use super::needles::{needles_of, stronger, verbatim, MIN_LEN};
 use super::pushdown::writes;
-use super::row::Row;
+use super::row::{field_name, FieldName, Row};
 use super::search::FieldRef;
 use super::stats::StatsCmd;
 use super::value::Value;
@@ -160,12 +160,12 @@ fn lookup_filter(
 }
 
 /// The output fields a lookup that found nothing leaves (as `exec` applies it).
-fn no_match_outputs(l: &LookupCmd) -> Vec<(String, Value)> {
+fn no_match_outputs(l: &LookupCmd) -> Vec<(FieldName, Value)> {
     match &l.table.default_match {
         Some(d) if l.table.min_matches > 0 => l
             .outputs
             .iter()
-            .map(|(_, f)| (f.clone(), Value::Str(d.clone())))
+            .map(|(_, f)| (field_name(f), Value::Str(d.clone())))
             .collect(),
         _ => Vec::new(),
     }

@@ -12,7 +12,7 @@
 
 use super::exec;
 use super::pipeline::{Needed, Pipeline};
-use super::row::{time_text, value_text, Row};
+use super::row::{field_name, time_text, value_text, FieldName, Row};
 use super::sink::SplSink;
 use super::value::{format_num, Value};
 use super::view::{self, EventView};
@@ -148,7 +148,7 @@ impl SplRule {
             Needed::Some(_) => {
                 let row = row.unwrap_or_else(|| Row::over(view, p.ctx));
                 for (f, name) in p.needed_refs.iter().zip(&names.needed) {
-                    if &*f.name == "_time" && !row.fields.iter().any(|(n, _)| n == "_time") {
+                    if &*f.name == "_time" && !row.fields.iter().any(|(n, _)| &**n == "_time") {
                         continue;
                     }
                     let texts = match row.get_ref(f) {
@@ -164,7 +164,7 @@ impl SplRule {
                 let mut row = row.unwrap_or_else(|| Row::over(view, p.ctx));
                 row.detach();
                 for (name, v) in &row.fields {
-                    if name == "_time" && v.num() == Some(view::epoch(view.ev.time)) {
+                    if &**name == "_time" && v.num() == Some(view::epoch(view.ev.time)) {
                         continue;
                     }
                     let key: Arc<str> = Arc::from(format!("{}{name}", names.section));
@@ -229,7 +229,7 @@ impl SplRule {
 
 /// Rebuild a row from the state entries of one section (`prefix` stripped from names).
 pub(super) fn row_of_state(m: &EventMatch, index: u32, prefix: &str) -> Row<'static> {
-    let mut fields: Vec<(String, Value)> = Vec::new();
+    let mut fields: Vec<(FieldName, Value)> = Vec::new();
     for (full, text) in &m.state {
         let Some(name) = full.strip_prefix(prefix) else {
             continue;
@@ -237,23 +237,23 @@ pub(super) fn row_of_state(m: &EventMatch, index: u32, prefix: &str) -> Row<'sta
         if name.is_empty() || (!prefix.is_empty() && name.contains(SECTION)) {
             continue;
         }
-        match fields.iter_mut().find(|(n, _)| n == name) {
+        match fields.iter_mut().find(|(n, _)| **n == *name) {
             Some((_, v)) => {
                 let old = std::mem::take(v);
                 let mut list = old.into_texts();
                 list.push(text.clone());
                 *v = Value::Multi(list);
             }
-            None => fields.push((name.to_string(), Value::Str(text.clone()))),
+            None => fields.push((field_name(name), Value::Str(text.clone()))),
         }
     }
-    match fields.iter_mut().find(|(n, _)| n == "_time") {
+    match fields.iter_mut().find(|(n, _)| &**n == "_time") {
         Some((_, v)) => {
             if let Some(n) = v.num() {
                 *v = Value::Num(n);
             }
         }
-        None => fields.push(("_time".into(), Value::Num(view::epoch(m.event.time)))),
+        None => fields.push((field_name("_time"), Value::Num(view::epoch(m.event.time)))),
     }
     Row::plain(fields, vec![index])
 }

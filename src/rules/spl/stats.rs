@@ -5,8 +5,9 @@
 //! with `fillnull_value=X` (set by `security_content_summariesonly`) groups it under `X`.
 
 use super::expr::Expr;
-use super::row::Row;
+use super::row::{field_name, FieldName, Row};
 use super::value::{format_num, parse_num, Value};
+use crate::util::block_vec::BlockVec;
 use hashbrown::HashTable;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::hash::BuildHasher;
@@ -215,6 +216,8 @@ impl SortedTexts {
             SortedTexts::Small(v) => {
                 if let Err(at) = v.binary_search_by(|x| x.as_str().cmp(&t)) {
                     if v.len() < SMALL_SET {
+                        // Most sets hold one text: room for one, not a Vec's first four.
+                        v.reserve_exact(usize::from(v.is_empty()));
                         v.insert(at, t.into_owned());
                     } else {
                         let mut set: BTreeSet<String> = std::mem::take(v).into_iter().collect();
@@ -461,6 +464,7 @@ fn result(acc: &Acc, func: AggFunc) -> Value {
     }
 }
 
+#[derive(Default)]
 struct Group {
     key: Vec<String>,
     accs: Vec<Acc>,
@@ -533,39 +537,50 @@ fn compare_keys(a: &[String], b: &[String]) -> std::cmp::Ordering {
 }
 
 /// The by-fields of a group with key `key`, as the grouping outputs them.
-pub(crate) fn group_fields(cmd: &StatsCmd, key: Vec<String>) -> Vec<(String, Value)> {
-    cmd.by
-        .iter()
-        .zip(key)
-        .map(|(b, k)| {
-            let v = match (b.as_str(), parse_num(&k)) {
-                ("_time", Some(n)) => Value::Num(n),
-                _ => Value::Str(k),
-            };
-            (b.clone(), v)
-        })
-        .collect()
+/// Room is made for the aggregates' results as well.
+pub(crate) fn group_fields(cmd: &StatsCmd, key: Vec<String>) -> Vec<(FieldName, Value)> {
+    let mut fields = Vec::with_capacity(cmd.by.len() + cmd.aggs.len());
+    fields.extend(cmd.by.iter().zip(key).map(|(b, k)| {
+        let v = match (b.as_str(), parse_num(&k)) {
+            ("_time", Some(n)) => Value::Num(n),
+            _ => Value::Str(k),
+        };
+        (field_name(b), v)
+    }));
+    fields
 }
 
 /// Run a stats-like command over rows (in Splunk's order: newest first).
 pub fn run<'e>(cmd: &StatsCmd, rows: Vec<Row<'e>>) -> Vec<Row<'e>> {
-    let mut grouper = Grouper::new(cmd);
     match cmd.kind {
         StatsKind::Stats | StatsKind::Tstats => {
-            // Each row is dropped once it is in its groups: the rows and the groups are never
-            // both whole in memory.
-            for (ri, row) in rows.into_iter().enumerate() {
-                grouper.add(ri, &row);
-            }
-            grouper.rows()
+            let mut out = Vec::new();
+            run_each(cmd, rows, &mut |r| out.push(r));
+            out
         }
         StatsKind::EventStats => {
+            let mut grouper = Grouper::new(cmd);
             for (ri, row) in rows.iter().enumerate() {
                 grouper.add(ri, row);
             }
             grouper.spread(rows)
         }
     }
+}
+
+/// Run `stats` or `tstats` over rows, handing each result row to `out` as it is made. Each
+/// input row is dropped once it is in its groups, and each group once it is a row: the rows
+/// and the groups are never both whole in memory.
+pub fn run_each<'e>(
+    cmd: &StatsCmd,
+    rows: impl IntoIterator<Item = Row<'e>>,
+    out: &mut dyn FnMut(Row<'e>),
+) {
+    let mut grouper = Grouper::new(cmd);
+    for (ri, row) in rows.into_iter().enumerate() {
+        grouper.add(ri, &row);
+    }
+    grouper.into_rows().for_each(out);
 }
 
 impl AggFunc {
@@ -590,7 +605,9 @@ pub struct Grouper<'c> {
     /// Group positions by the hash of their key (each key is kept once, in its group).
     index: HashTable<usize>,
     hasher: foldhash::fast::RandomState,
-    groups: Vec<Group>,
+    /// In blocks: a grouping by a field as varied as a command line has as many groups as
+    /// rows, and a doubling `Vec` of them would hold two copies while it grows.
+    groups: BlockVec<Group>,
 }
 
 impl<'c> Grouper<'c> {
@@ -600,7 +617,7 @@ impl<'c> Grouper<'c> {
             cmd,
             index: HashTable::new(),
             hasher: foldhash::fast::RandomState::default(),
-            groups: Vec::new(),
+            groups: BlockVec::new(),
         }
     }
 
@@ -625,23 +642,29 @@ impl<'c> Grouper<'c> {
         for key in keys_of(cmd, row) {
             let groups = &mut self.groups;
             let hash = self.hasher.hash_one(&key);
-            let gi = match self.index.find(hash, |&i| groups[i].key == key) {
+            let key_of = |i: usize| groups.get(i).map(|g| g.key.as_slice());
+            let gi = match self
+                .index
+                .find(hash, |&i| key_of(i) == Some(key.as_slice()))
+            {
                 Some(&i) => i,
                 None => {
-                    groups.push(Group {
+                    let i = groups.push(Group {
                         key,
                         accs: cmd.aggs.iter().map(|a| new_acc(a.func)).collect(),
                         prov: Vec::new(),
                         members: Vec::new(),
                     });
-                    let i = groups.len() - 1;
                     let hasher = &self.hasher;
-                    self.index
-                        .insert_unique(hash, i, |&j| hasher.hash_one(&groups[j].key));
+                    self.index.insert_unique(hash, i, |&j| {
+                        groups.get(j).map_or(0, |g| hasher.hash_one(&g.key))
+                    });
                     i
                 }
             };
-            let g = &mut self.groups[gi];
+            let Some(g) = self.groups.get_mut(gi) else {
+                continue;
+            };
             for ((acc, agg), input) in g.accs.iter_mut().zip(&cmd.aggs).zip(&inputs) {
                 feed(acc, agg.func, input, time);
             }
@@ -652,26 +675,27 @@ impl<'c> Grouper<'c> {
         }
     }
 
-    /// One row per group (`stats`, `tstats`), sorted by by-values.
-    pub fn rows<'e>(self) -> Vec<Row<'e>> {
-        self.into_rows().collect()
-    }
-
-    /// [`Grouper::rows`], each row made as it is taken (a group's key moves into its row).
+    /// One row per group (`stats`, `tstats`), sorted by by-values, each made as it is taken (a
+    /// group's key moves into its row).
     pub fn into_rows<'e>(self) -> impl Iterator<Item = Row<'e>> + 'c {
         let cmd = self.cmd;
         // The index is not needed past this point.
         let Grouper { groups, index, .. } = self;
         drop(index);
         let mut groups = groups;
-        groups.sort_by(|a, b| compare_keys(&a.key, &b.key));
-        groups.into_iter().map(move |g| {
+        let mut order: Vec<usize> = (0..groups.len()).collect();
+        order.sort_by(|&a, &b| match (groups.get(a), groups.get(b)) {
+            (Some(a), Some(b)) => compare_keys(&a.key, &b.key),
+            _ => std::cmp::Ordering::Equal,
+        });
+        order.into_iter().map(move |i| {
+            let g = groups.get_mut(i).map(std::mem::take).unwrap_or_default();
             let mut fields = group_fields(cmd, g.key);
             for (acc, agg) in g.accs.iter().zip(&cmd.aggs) {
                 let v = result(acc, agg.func);
-                match fields.iter_mut().find(|(n, _)| *n == agg.out) {
+                match fields.iter_mut().find(|(n, _)| **n == *agg.out) {
                     Some((_, old)) => *old = v,
-                    None => fields.push((agg.out.clone(), v)),
+                    None => fields.push((field_name(&agg.out), v)),
                 }
             }
             let mut prov = g.prov;
@@ -684,7 +708,7 @@ impl<'c> Grouper<'c> {
     /// The rows that were added, each given its groups' results (`eventstats`).
     fn spread<'e>(self, mut rows: Vec<Row<'e>>) -> Vec<Row<'e>> {
         let cmd = self.cmd;
-        for g in &self.groups {
+        for g in self.groups.iter() {
             let outs: Vec<(String, Value)> = g
                 .accs
                 .iter()
