@@ -169,16 +169,28 @@ impl MatchStore {
 
     /// Add a batch of (rule index, match).
     pub fn add(&self, found: Vec<(usize, EventMatch)>) {
-        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        for (rule, mut m) in found {
-            if self.state_only.get(rule).copied().unwrap_or(false) {
-                m.fields = Vec::new();
+        let full = {
+            let mut inner = self.lock();
+            for (rule, mut m) in found {
+                if self.state_only.get(rule).copied().unwrap_or(false) {
+                    m.fields = Vec::new();
+                }
+                inner.insert(rule as u32, m);
             }
-            inner.insert(rule as u32, m);
+            (inner.bytes > self.budget && !inner.failed).then(|| inner.take_buffer())
+        };
+        // Sorted and written without the lock: the other threads go on adding meanwhile.
+        if let Some(mut buffer) = full {
+            buffer.sort_by(entry_order);
+            match codec::write_run(&buffer, codec::encode) {
+                Ok(file) => self.lock().runs.push(file),
+                Err(_) => self.lock().keep_in_memory(buffer),
+            }
         }
-        if inner.bytes > self.budget && !inner.failed && inner.spill().is_err() {
-            inner.failed = true;
-        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// How many runs were written to disk.
@@ -415,28 +427,24 @@ impl Inner {
         });
     }
 
-    /// Write the buffer, sorted, to a new run. On failure the buffer stays in memory.
-    fn spill(&mut self) -> std::io::Result<()> {
-        self.buffer.sort_by(entry_order);
-        let written = codec::write_run(&self.buffer, codec::encode);
-        match written {
-            Ok(file) => {
-                self.runs.push(file);
-                self.buffer = Vec::new();
-                self.index = HashTable::new();
-                self.bytes = 0;
-                Ok(())
-            }
-            Err(e) => {
-                // Sorting moved the entries: index them again.
-                self.index = HashTable::new();
-                let (buffer, hasher) = (&self.buffer, &self.hasher);
-                let hash_of = |i: usize| identity_hash(hasher, buffer[i].rule, &buffer[i].m.event);
-                for i in 0..buffer.len() {
-                    self.index.insert_unique(hash_of(i), i, |&j| hash_of(j));
-                }
-                Err(e)
-            }
+    /// Hand over the buffered entries, to be written as a run, and start an empty buffer.
+    fn take_buffer(&mut self) -> Vec<Entry> {
+        self.index = HashTable::new();
+        self.bytes = 0;
+        std::mem::take(&mut self.buffer)
+    }
+
+    /// A run could not be written: its entries stay in memory for good (no more spills), after
+    /// those added meanwhile. The same record may then be buffered twice; the drain folds
+    /// equal entries wherever they come from.
+    fn keep_in_memory(&mut self, entries: Vec<Entry>) {
+        self.failed = true;
+        self.buffer.extend(entries);
+        self.index = HashTable::new();
+        let (buffer, hasher) = (&self.buffer, &self.hasher);
+        let hash_of = |i: usize| identity_hash(hasher, buffer[i].rule, &buffer[i].m.event);
+        for i in 0..buffer.len() {
+            self.index.insert_unique(hash_of(i), i, |&j| hash_of(j));
         }
     }
 }

@@ -90,16 +90,22 @@ impl<'e> Row<'e> {
         if *key == Key::Sys(view::Sys::Time) {
             return Value::Num(view::epoch(view.ev.time));
         }
-        let vals = view.get_all(key);
-        match vals.len() {
-            0 => Value::Null,
-            1 => Value::Str(
-                vals.into_iter()
-                    .next()
-                    .map(|v| v.into_owned())
-                    .unwrap_or_default(),
-            ),
-            _ => Value::Multi(vals.into_iter().map(|v| v.into_owned()).collect()),
+        // As `EventView::get_all`, without a list for the usual single value.
+        if let Key::Data { name, .. } = key {
+            let mut repeated = view
+                .ev
+                .data
+                .iter()
+                .filter(|f| *f.name == **name && !f.value.is_empty());
+            if let (Some(first), Some(second)) = (repeated.next(), repeated.next()) {
+                let mut all = vec![first.value.to_string(), second.value.to_string()];
+                all.extend(repeated.map(|f| f.value.to_string()));
+                return Value::Multi(all);
+            }
+        }
+        match view.get(key) {
+            Some(v) => Value::Str(v.into_owned()),
+            None => Value::Null,
         }
     }
 

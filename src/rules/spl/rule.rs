@@ -151,12 +151,14 @@ impl SplRule {
                     if &*f.name == "_time" && !row.fields.iter().any(|(n, _)| &**n == "_time") {
                         continue;
                     }
-                    let texts = match row.get_ref(f) {
-                        Value::Num(n) => vec![format_num(n)],
-                        v => v.into_texts(),
-                    };
-                    for t in texts {
-                        state.push((Arc::clone(name), t));
+                    match row.get_ref(f) {
+                        Value::Num(n) => state.push((Arc::clone(name), format_num(n))),
+                        Value::Str(s) => state.push((Arc::clone(name), s)),
+                        v => {
+                            for t in v.into_texts() {
+                                state.push((Arc::clone(name), t));
+                            }
+                        }
                     }
                 }
             }
