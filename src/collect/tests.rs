@@ -301,3 +301,33 @@ fn unread_matches_are_skipped_and_the_next_rule_is_whole() {
         assert_eq!(seen, expected, "budget {budget}");
     }
 }
+
+#[test]
+fn a_run_that_cannot_be_written_stays_in_memory_and_folds() {
+    let store = MatchStore::new(1, usize::MAX);
+    store.add(vec![
+        (0, m("a.evtx", 1, "whoami")),
+        (0, m("a.evtx", 2, "net")),
+    ]);
+    // As `add` does when the buffer is full: the entries are handed over for a run...
+    let taken = store.lock().take_buffer();
+    // ...another thread adds meanwhile, one of them a copy of a taken record...
+    store.add(vec![
+        (0, m("b.evtx", 1, "whoami")),
+        (0, m("a.evtx", 3, "ipconfig")),
+    ]);
+    // ...and the run cannot be written.
+    store.lock().keep_in_memory(taken);
+    assert!(store.lock().failed);
+    // Nothing is lost, and the two copies of record 1 come back as one match.
+    let drained = collect(&store);
+    let ids: Vec<u64> = drained[0].iter().map(|x| x.1).collect();
+    assert_eq!(ids, vec![1, 2, 3]);
+    let copy: Vec<&Vec<String>> = drained[0]
+        .iter()
+        .filter(|x| x.1 == 1)
+        .map(|x| &x.3)
+        .collect();
+    assert_eq!(copy.len(), 1);
+    assert_eq!(copy[0].len(), 1, "the other file of record 1: {copy:?}");
+}
