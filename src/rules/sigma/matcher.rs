@@ -5,6 +5,7 @@
 //! substrings of an item go into one Aho-Corasick automaton with ASCII case folding, so an
 //! item with fifty `contains` values scans the field once and no field is ever lower-cased.
 
+use super::anchored::{Anchor, AnchoredIndex};
 use super::value::{Piece, SigmaStr};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use regex::{Regex, RegexBuilder};
@@ -37,6 +38,9 @@ enum Test {
 pub struct StrSet {
     tests: Vec<Test>,
     contains: Option<AhoCorasick>,
+    /// The exact, prefix and suffix values of a long ORed list, looked up by length; `rest`
+    /// holds the positions of the tests it does not cover.
+    anchored: Option<(AnchoredIndex, Vec<usize>)>,
     /// Tests in the order `all` checks them: longest literal first (likely the rarest).
     order: Vec<usize>,
     /// For each test, literals (lower case) one of which every match contains, if known.
@@ -99,9 +103,15 @@ impl StrSet {
                     .map_or(0, |l| shortest(l)),
             )
         });
+        let anchored = if all {
+            None
+        } else {
+            anchored_index(&tests, cased)
+        };
         Ok(StrSet {
             tests,
             contains,
+            anchored,
             order,
             literals,
             cased,
@@ -158,7 +168,17 @@ impl StrSet {
                 return true;
             }
         }
-        self.tests.iter().any(|t| self.test(t, text, number))
+        match &self.anchored {
+            Some((index, rest)) => {
+                index.matches(text)
+                    || rest.iter().any(|&i| {
+                        self.tests
+                            .get(i)
+                            .is_some_and(|t| self.test(t, text, number))
+                    })
+            }
+            None => self.tests.iter().any(|t| self.test(t, text, number)),
+        }
     }
 
     /// Whether value `i` matches `text` (for `all`).
@@ -215,6 +235,31 @@ impl StrSet {
             }
         }
     }
+}
+
+/// The index of a list's anchored values, with the positions of the tests it leaves out, when
+/// the list has enough of them to be worth it.
+fn anchored_index(tests: &[Test], cased: bool) -> Option<(AnchoredIndex, Vec<usize>)> {
+    fn anchor(t: &Test) -> Option<(Anchor, &str)> {
+        match t {
+            Test::Exact(n) if AnchoredIndex::takes(n) => Some((Anchor::Exact, n)),
+            Test::Prefix(n) if AnchoredIndex::takes(n) => Some((Anchor::Prefix, n)),
+            Test::Suffix(n) if AnchoredIndex::takes(n) => Some((Anchor::Suffix, n)),
+            _ => None,
+        }
+    }
+    if tests.iter().filter_map(anchor).count() < super::anchored::MIN_VALUES {
+        return None;
+    }
+    let mut index = AnchoredIndex::new(cased);
+    let mut rest = Vec::new();
+    for (i, t) in tests.iter().enumerate() {
+        match anchor(t) {
+            Some((a, n)) => index.insert(a, n),
+            None => rest.push(i),
+        }
+    }
+    Some((index, rest))
 }
 
 /// Length of the shortest of a value's literal spellings.
@@ -422,6 +467,35 @@ mod tests {
         assert!(s.any("EXACT", None));
         assert!(!s.any("exactly", None));
         assert!(!s.any(r"C:\cmd.exe.bak", None));
+    }
+
+    #[test]
+    fn a_long_list_is_indexed_and_answers_as_one_by_one() {
+        let mut values: Vec<String> = (0..12).map(|i| format!("*\\lib{i}.dll")).collect();
+        values.extend(["C:\\Temp\\sub*".into(), "exact".into(), "*-enc*".into()]);
+        values.extend(["*\\a?c.dll".into(), "*trailing ".into()]);
+        let values: Vec<&str> = values.iter().map(String::as_str).collect();
+        let s = set(&values, false, false);
+        let (_, rest) = s.anchored.as_ref().expect("12 suffixes make an index");
+        // Left to the one-by-one tests: the substring, the `?` pattern and the value with a
+        // trailing blank.
+        assert_eq!(rest.len(), 3);
+        for (text, expected) in [
+            (r"C:\x\LIB7.DLL", true),
+            (r"C:\x\lib12.dll", false),
+            (r"c:\temp\sub\y", true),
+            ("EXACT ", true),
+            ("run -Enc x", true),
+            (r"D:\abc.dll", true),
+            ("has trailing ", true),
+            ("has trailing", false),
+            (r"C:\x\lib7.dll.bak", false),
+        ] {
+            assert_eq!(s.any(text, None), expected, "{text}");
+            let one_by_one = s.tests.iter().any(|t| s.test(t, text, None))
+                || s.contains.as_ref().is_some_and(|ac| ac.is_match(text));
+            assert_eq!(one_by_one, expected, "{text}");
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! correlation rules over the compiled detection rules; filters are folded into the rules they
 //! name as `and not (...)`. `docs/SIGMA.md` describes the supported language and the choices.
 
+mod anchored;
 mod casefold;
 mod condition;
 mod correlation;
