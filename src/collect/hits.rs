@@ -18,7 +18,6 @@ use crate::report::timeline::identity_order;
 use crate::rules::EventMatch;
 use jiff::Timestamp;
 use std::cmp::Ordering;
-use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
 use std::fs::File;
 use std::hash::{Hash, Hasher};
@@ -284,7 +283,9 @@ fn merge(kept: &mut Hit, mut dup: Hit) {
 
 /// A hash of everything [`identity_order`] compares: equal identities hash equal.
 pub fn identity_hash(h: &Hit) -> u64 {
-    let mut s = DefaultHasher::new();
+    // A fast, fixed hash: it only picks slots in the in-memory index (equality is checked).
+    use std::hash::BuildHasher;
+    let mut s = foldhash::fast::FixedState::default().build_hasher();
     h.time().hash(&mut s);
     h.rule.id.hash(&mut s);
     h.event.computer.hash(&mut s);
