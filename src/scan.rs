@@ -601,6 +601,8 @@ fn finish_rules(
                 return;
             }
             if count > LARGE_FINISH {
+                // Pushing its matches freed what decoding them took: handed back first.
+                crate::util::memory::release_freed_memory();
                 finish(sink, copies);
             } else {
                 // The workers only stop when this sender is dropped, so the send succeeds.
