@@ -258,6 +258,21 @@ pub fn name_matches(pattern: &str, name: &str) -> bool {
 /// The name `rename FROM AS TO` gives to field `name` (wildcards in `from` captured and put in
 /// the `*`s of `to`), or `None` when `name` does not match `from`.
 pub fn renamed(from: &str, to: &str, name: &str) -> Option<String> {
+    if let (Some((head, tail)), false) = (from.split_once('*'), to.matches('*').nth(1).is_some()) {
+        if !tail.contains('*') {
+            // One `*` on each side (`rename Processes.* as *`, on every row): no captures list.
+            let cap = name.strip_prefix(head)?.strip_suffix(tail)?;
+            return Some(match to.split_once('*') {
+                Some((before, after)) => [before, cap, after].concat(),
+                None => to.to_string(),
+            });
+        }
+    }
+    renamed_by_captures(from, to, name)
+}
+
+/// [`renamed`] for any number of `*`s.
+fn renamed_by_captures(from: &str, to: &str, name: &str) -> Option<String> {
     let caps = wildcard_capture(from, name)?;
     let mut target = String::new();
     let mut pieces = to.split('*');
@@ -347,6 +362,33 @@ pub fn value_text(v: &Value) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_wildcard_renames_as_the_general_rule_does() {
+        let cases = [
+            ("Processes.*", "*", "Processes.dest"),
+            ("Processes.*", "*", "dest"),
+            ("Processes.*", "p_*", "Processes."),
+            ("*_name", "*", "process_name"),
+            ("a*b", "x*y", "ab"),
+            ("ab*b", "*", "abb"),
+            ("ab*b", "*", "ab"),
+            ("*", "fixed", "anything"),
+            ("a*b*c", "*-*", "aXbYc"),
+            ("a*", "*x*", "abc"),
+        ];
+        for (from, to, name) in cases {
+            assert_eq!(
+                renamed(from, to, name),
+                renamed_by_captures(from, to, name),
+                "{from} -> {to} on {name}"
+            );
+        }
+        assert_eq!(
+            renamed("Processes.*", "*", "Processes.dest").as_deref(),
+            Some("dest")
+        );
+    }
 
     #[test]
     fn field_names_are_shared_up_to_the_cap() {
