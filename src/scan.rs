@@ -519,13 +519,15 @@ impl TestStall {
 /// memos) before `finish` needs memory. The threads free theirs when they are next idle: a
 /// reader that never came back cannot hold the scan up.
 fn end_scan(dispatcher: &Dispatcher) {
+    // The rules' memos first: they were allocated on the reader threads, and what is freed
+    // here must be back with them before they hand their freed pages back.
+    dispatcher.rules().iter().for_each(|r| r.end_scan());
     rayon::spawn_broadcast(|_| {
         crate::read::release_thread_caches();
         crate::dispatch::prefilter::release_thread_memo();
         // The threads idle through `finish`: their freed pages would stay theirs.
         crate::util::memory::release_freed_memory();
     });
-    dispatcher.rules().iter().for_each(|r| r.end_scan());
 }
 
 /// Rules with more matches than this are finished one at a time, on the draining thread, so

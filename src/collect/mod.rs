@@ -32,10 +32,14 @@ use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
 use std::fs::File;
 use std::io::{BufReader, Seek};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
 
 /// Match bytes kept in memory before spilling to disk.
 pub const DEFAULT_BUDGET: usize = 32 << 20;
+
+/// How long the drain waits for a spill still being written.
+const SPILL_WAIT: Duration = Duration::from_secs(30);
 
 /// A match as handed to `finish`, with the other files that held the same record.
 #[derive(Debug, Clone)]
@@ -49,6 +53,11 @@ pub struct Folded {
 /// The matches of every rule of a scan.
 pub struct MatchStore {
     inner: Mutex<Inner>,
+    /// Signalled when a spill (written outside the lock) is done.
+    spilled: Condvar,
+    /// How long the drain waits for a spill still being written (by a reader the watchdog
+    /// gave up on) before it counts that run as lost.
+    spill_wait: Duration,
     /// Per rule: whether only its `state` is kept (aggregating rules).
     state_only: Vec<bool>,
     budget: usize,
@@ -146,6 +155,8 @@ struct Inner {
     strings: Interner,
     /// The first spill error; matches are then kept in memory.
     failed: bool,
+    /// Whether a run is being written (outside the lock).
+    spilling: bool,
 }
 
 impl MatchStore {
@@ -153,6 +164,8 @@ impl MatchStore {
     pub fn new(rules: usize, budget: usize) -> MatchStore {
         MatchStore {
             inner: Mutex::new(Inner::default()),
+            spilled: Condvar::new(),
+            spill_wait: SPILL_WAIT,
             state_only: vec![false; rules],
             budget,
         }
@@ -177,16 +190,43 @@ impl MatchStore {
                 }
                 inner.insert(rule as u32, m);
             }
-            (inner.bytes > self.budget && !inner.failed).then(|| inner.take_buffer())
+            // One spill at a time: the store holds at most its buffer and one being written.
+            while inner.bytes > self.budget && !inner.failed && inner.spilling {
+                inner = self.spilled.wait(inner).unwrap_or_else(|e| e.into_inner());
+            }
+            let full = inner.bytes > self.budget && !inner.failed;
+            if full {
+                inner.spilling = true;
+            }
+            full.then(|| inner.take_buffer())
         };
         // Sorted and written without the lock: the other threads go on adding meanwhile.
         if let Some(mut buffer) = full {
             buffer.sort_by(entry_order);
-            match codec::write_run(&buffer, codec::encode) {
-                Ok(file) => self.lock().runs.push(file),
-                Err(_) => self.lock().keep_in_memory(buffer),
-            }
+            let written = codec::write_run(&buffer, codec::encode);
+            let mut inner = match written {
+                Ok(file) => {
+                    drop(buffer);
+                    let mut inner = self.lock();
+                    inner.runs.push(file);
+                    inner
+                }
+                Err(_) => {
+                    let mut inner = self.lock();
+                    inner.keep_in_memory(buffer);
+                    inner
+                }
+            };
+            inner.spilling = false;
+            drop(inner);
+            self.spilled.notify_all();
         }
+    }
+
+    /// Wait at most `wait` for a spill still being written when the store is drained.
+    pub fn with_spill_wait(mut self, wait: Duration) -> MatchStore {
+        self.spill_wait = wait;
+        self
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -204,7 +244,8 @@ impl MatchStore {
 
     /// Call `f` with every rule index in order and its folded matches (possibly none, sorted by
     /// rank then record identity), emptying the store. A run that cannot be read back loses the
-    /// rest of its matches (reported in the returned count of unreadable runs).
+    /// rest of its matches, and a run still being written after the wait (`with_spill_wait`)
+    /// all of them: both are in the returned count of unreadable runs.
     pub fn drain(&self, mut f: impl FnMut(usize, Vec<Folded>)) -> usize {
         self.drain_each(|rule, matches| f(rule, matches.collect()))
     }
@@ -213,7 +254,22 @@ impl MatchStore {
     /// over its folded matches, read from the runs as it advances, so a caller that keeps
     /// only some of them never holds them all. What `f` leaves unread is skipped.
     pub fn drain_each(&self, mut f: impl FnMut(usize, &mut RuleMatches<'_>)) -> usize {
-        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let mut inner = self.lock();
+        // A reader the watchdog gave up on may still be writing a run: wait for it a while,
+        // then count it as lost (its matches are in neither the buffer nor the runs).
+        let until = Instant::now() + self.spill_wait;
+        while inner.spilling {
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            inner = self
+                .spilled
+                .wait_timeout(inner, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+        let in_flight = usize::from(inner.spilling);
         let mut buffer = std::mem::take(&mut inner.buffer);
         inner.index = HashTable::new();
         buffer.sort_by(entry_order);
@@ -252,7 +308,7 @@ impl MatchStore {
             f(rule as usize, &mut matches);
             matches.skip_rest();
         }
-        merge.readers.iter().filter(|r| r.broken).count()
+        merge.readers.iter().filter(|r| r.broken).count() + in_flight
     }
 }
 

@@ -290,7 +290,8 @@ fn join_each<'e>(
 }
 
 /// Rows made room for at once when their source says how many it has at most.
-const MAX_ROWS_RESERVED: usize = 1 << 22;
+/// (131,072 rows of 72 bytes: 9 MB; past it the list grows as usual.)
+const MAX_ROWS_RESERVED: usize = 1 << 17;
 
 /// Run `commands` over `rows`, handing each resulting row to `out`. The streaming commands
 /// ahead of the first command that needs all rows run on each row as it arrives; everything
@@ -429,16 +430,12 @@ pub fn run<'e>(cmd: &Command, rows: Vec<Row<'e>>, subs: &[Vec<Row<'e>>]) -> Vec<
             rows.sort_by(|a, b| {
                 for (k, desc) in keys {
                     let (x, y) = (a.get(k), b.get(k));
-                    let o = match (x.num(), y.num()) {
-                        (Some(p), Some(q)) => {
-                            p.partial_cmp(&q).unwrap_or(std::cmp::Ordering::Equal)
-                        }
-                        _ => x
-                            .text()
+                    let o = super::value::order_mixed(x.num(), y.num(), || {
+                        x.text()
                             .unwrap_or_default()
                             .to_lowercase()
-                            .cmp(&y.text().unwrap_or_default().to_lowercase()),
-                    };
+                            .cmp(&y.text().unwrap_or_default().to_lowercase())
+                    });
                     let o = if *desc { o.reverse() } else { o };
                     if o.is_ne() {
                         return o;

@@ -23,6 +23,10 @@ pub type FieldName = Arc<str>;
 /// names from data cannot grow the set without bound).
 const MAX_SHARED_NAMES: usize = 4096;
 
+/// Longest name kept in the shared set: EventData names come from the log, and a hostile one
+/// may be long (4,096 names of 64 bytes at most: 256 KB per thread).
+const MAX_SHARED_NAME_LEN: usize = 64;
+
 thread_local! {
     static SHARED_NAMES: RefCell<HashSet<FieldName>> = RefCell::new(HashSet::new());
 }
@@ -35,7 +39,7 @@ pub fn field_name(name: &str) -> FieldName {
             return Arc::clone(n);
         }
         let n: FieldName = Arc::from(name);
-        if names.len() < MAX_SHARED_NAMES {
+        if names.len() < MAX_SHARED_NAMES && name.len() <= MAX_SHARED_NAME_LEN {
             names.insert(Arc::clone(&n));
         }
         n
@@ -396,6 +400,9 @@ mod tests {
         let b = field_name("process_name");
         assert!(Arc::ptr_eq(&a, &b));
         assert_eq!(&*a, "process_name");
+        // A long name (EventData names come from the log) is never kept.
+        let long = "x".repeat(MAX_SHARED_NAME_LEN + 1);
+        assert!(!Arc::ptr_eq(&field_name(&long), &field_name(&long)));
         // Past the cap, names are still right, only no longer shared.
         for i in 0..MAX_SHARED_NAMES {
             field_name(&format!("filler_{i}"));

@@ -6,7 +6,7 @@
 
 use super::expr::Expr;
 use super::row::{field_name, FieldName, Row};
-use super::value::{format_num, parse_num, Value};
+use super::value::{format_num, order_mixed, parse_num, Value};
 use crate::util::block_vec::BlockVec;
 use hashbrown::HashTable;
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -525,10 +525,7 @@ pub(crate) fn keys_from(cmd: &StatsCmd, value: impl Fn(usize) -> Value) -> Vec<V
 
 fn compare_keys(a: &[String], b: &[String]) -> std::cmp::Ordering {
     for (x, y) in a.iter().zip(b) {
-        let o = match (parse_num(x), parse_num(y)) {
-            (Some(p), Some(q)) => p.partial_cmp(&q).unwrap_or(std::cmp::Ordering::Equal),
-            _ => x.cmp(y),
-        };
+        let o = order_mixed(parse_num(x), parse_num(y), || x.cmp(y));
         if o.is_ne() {
             return o;
         }
