@@ -94,23 +94,7 @@ impl<'e> Row<'e> {
         if *key == Key::Sys(view::Sys::Time) {
             return Value::Num(view::epoch(view.ev.time));
         }
-        // As `EventView::get_all`, without a list for the usual single value.
-        if let Key::Data { name, .. } = key {
-            let mut repeated = view
-                .ev
-                .data
-                .iter()
-                .filter(|f| *f.name == **name && !f.value.is_empty());
-            if let (Some(first), Some(second)) = (repeated.next(), repeated.next()) {
-                let mut all = vec![first.value.to_string(), second.value.to_string()];
-                all.extend(repeated.map(|f| f.value.to_string()));
-                return Value::Multi(all);
-            }
-        }
-        match view.get(key) {
-            Some(v) => Value::Str(v.into_owned()),
-            None => Value::Null,
-        }
+        view.value(key)
     }
 
     /// A field by name.

@@ -169,7 +169,12 @@ impl SplRule {
                     if &**name == "_time" && v.num() == Some(view::epoch(view.ev.time)) {
                         continue;
                     }
-                    let key: Arc<str> = Arc::from(format!("{}{name}", names.section));
+                    // A single branch's state names are the row's own (shared) names.
+                    let key = if names.section.is_empty() {
+                        Arc::clone(name)
+                    } else {
+                        field_name(&format!("{}{name}", names.section))
+                    };
                     for t in value_text(v) {
                         state.push((Arc::clone(&key), t));
                     }

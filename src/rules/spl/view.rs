@@ -8,6 +8,7 @@
 //! Security 4688 only. Names are resolved once, at compile time, to a [`Key`]; empty values
 //! count as absent.
 
+use super::value::Value;
 use crate::event::Event;
 use std::borrow::Cow;
 
@@ -321,21 +322,25 @@ impl<'e> EventView<'e> {
         }
     }
 
-    /// Every value of a field (repeated EventData names give several).
-    pub fn get_all(&self, key: &Key) -> Vec<Cow<'e, str>> {
+    /// A field as a value: its text, or a multivalue when EventData repeats the name (no list
+    /// is built for the usual single value).
+    pub fn value(&self, key: &Key) -> Value {
         if let Key::Data { name, .. } = key {
-            let vals: Vec<Cow<'e, str>> = self
+            let mut repeated = self
                 .ev
                 .data
                 .iter()
-                .filter(|f| *f.name == **name && !f.value.is_empty())
-                .map(|f| Cow::Borrowed(&*f.value))
-                .collect();
-            if vals.len() > 1 {
-                return vals;
+                .filter(|f| *f.name == **name && !f.value.is_empty());
+            if let (Some(first), Some(second)) = (repeated.next(), repeated.next()) {
+                let mut all = vec![first.value.to_string(), second.value.to_string()];
+                all.extend(repeated.map(|f| f.value.to_string()));
+                return Value::Multi(all);
             }
         }
-        self.get(key).into_iter().collect()
+        match self.get(key) {
+            Some(v) => Value::Str(v.into_owned()),
+            None => Value::Null,
+        }
     }
 
     /// Every field this view can give for the event, raw and derived (for wildcard references).
