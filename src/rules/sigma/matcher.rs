@@ -2,12 +2,13 @@
 //!
 //! Each value becomes the cheapest test that decides it: equality, prefix, suffix, substring,
 //! or (for other wildcard shapes and non-ASCII letters) an anchored regex compiled once. All
-//! substrings of an item go into one Aho-Corasick automaton with ASCII case folding, so an
-//! item with fifty `contains` values scans the field once and no field is ever lower-cased.
+//! substrings of an item go into one Aho-Corasick automaton with ASCII case folding (built on
+//! first use, see [`super::substrings`]), so an item with fifty `contains` values scans the
+//! field once and no field is ever lower-cased.
 
 use super::anchored::{Anchor, AnchoredIndex};
+use super::substrings::Substrings;
 use super::value::{Piece, SigmaStr};
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use regex::{Regex, RegexBuilder};
 
 /// Largest compiled size of one regex.
@@ -24,7 +25,7 @@ enum Test {
     Suffix(Box<str>),
     /// The text contains it: searched by the set's shared automaton when values are ORed, by
     /// its own automaton when they are ANDed.
-    Contains(Option<AhoCorasick>),
+    Contains(Option<Substrings>),
     /// Any text at all (`*`).
     Any,
     /// A number: equal as a number, or as text.
@@ -37,7 +38,7 @@ enum Test {
 #[derive(Debug, Clone)]
 pub struct StrSet {
     tests: Vec<Test>,
-    contains: Option<AhoCorasick>,
+    contains: Option<Substrings>,
     /// The exact, prefix and suffix values of a long ORed list, looked up by length; `rest`
     /// holds the positions of the tests it does not cover.
     anchored: Option<(AnchoredIndex, Vec<usize>)>,
@@ -75,7 +76,7 @@ impl StrSet {
             let test = match v {
                 Value::Number(n) => Test::Number(n),
                 Value::Str(s) => match classify(&s, cased) {
-                    Shape::Contains(n) if all => Test::Contains(Some(automaton(&n, cased)?)),
+                    Shape::Contains(n) if all => Test::Contains(Some(Substrings::new(n, cased))),
                     Shape::Contains(n) => {
                         needles.extend(n);
                         Test::Contains(None)
@@ -92,7 +93,7 @@ impl StrSet {
         let contains = if needles.is_empty() {
             None
         } else {
-            Some(automaton(&needles, cased)?)
+            Some(Substrings::new(needles, cased))
         };
         let mut order: Vec<usize> = (0..tests.len()).collect();
         order.sort_by_key(|&i| {
@@ -159,6 +160,23 @@ impl StrSet {
             out.extend(l.as_ref()?.iter().map(|l| &**l));
         }
         Some(out)
+    }
+
+    /// The whole numbers (0 to `u32::MAX`) that are the only values of a numeric field this set
+    /// can match, when every value is one: a number, or a text spelling one in plain decimal.
+    /// `None` when some value could match anything else, or when the values are ANDed.
+    pub fn only_numbers(&self) -> Option<Vec<u32>> {
+        if self.all && self.tests.len() > 1 {
+            return None;
+        }
+        self.tests
+            .iter()
+            .map(|t| match t {
+                Test::Number(n) => u32::try_from(*n).ok(),
+                Test::Exact(s) => s.parse::<u32>().ok().filter(|n| n.to_string() == **s),
+                _ => None,
+            })
+            .collect()
     }
 
     /// Whether any value matches `text` (`number` is the field's numeric value when it is one).
@@ -285,15 +303,6 @@ fn spellings(lit: &str, cased: bool) -> Option<Vec<Box<str>>> {
 }
 
 /// One automaton over substrings, ASCII case folding unless `cased`.
-fn automaton(needles: &[String], cased: bool) -> Result<AhoCorasick, String> {
-    AhoCorasickBuilder::new()
-        .ascii_case_insensitive(!cased)
-        .match_kind(MatchKind::Standard)
-        .kind(Some(AhoCorasickKind::ContiguousNFA))
-        .build(needles)
-        .map_err(|e| format!("cannot build the substring matcher: {e}"))
-}
-
 /// Whether `text` has trailing blanks the needle lacks: Windows writes some values with a
 /// trailing space (`LogonProcessName` is `NtLmSsp `), which equality and `endswith` ignore.
 fn ends_blank(text: &str, needle: &str) -> bool {

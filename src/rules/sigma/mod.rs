@@ -13,6 +13,7 @@ mod condition;
 mod correlation;
 mod detection;
 mod document;
+mod event_ids;
 mod fields;
 mod item;
 mod logsource;
@@ -20,6 +21,7 @@ mod matcher;
 mod needles;
 mod regex_literals;
 mod rule;
+mod substrings;
 mod timepart;
 mod value;
 

@@ -2,6 +2,7 @@
 
 use super::condition::Expr;
 use super::detection::{self, Detection};
+use super::event_ids;
 use super::fields::{View, ViewKind};
 use super::item::{Context, Placeholders};
 use super::logsource::Resolved;
@@ -75,12 +76,16 @@ impl SigmaRule {
         if parts.len() > 1 {
             det.condition = Expr::And(parts);
         }
+        let mut scope = source.scope;
+        if let Some(ids) = event_ids::required(&det, &c.names) {
+            event_ids::narrow(&mut scope, &ids);
+        }
         let direct = View::direct(&c.names);
         let security_4688 = source.maps_4688.then(|| View::security_4688(&c.names));
         let needles = needles::of_rule(&det, &direct, security_4688.as_ref());
         Ok(SigmaRule {
             info: Arc::new(info),
-            scope: source.scope,
+            scope,
             detection: det,
             direct,
             security_4688,
