@@ -131,7 +131,7 @@ pub enum ItemTest {
     Regex {
         /// The regexes.
         res: Vec<Regex>,
-        /// Per regex, lower-case literals one of which starts every match (for the
+        /// Per regex, lower-case literals one of which occurs in every match (for the
         /// pre-filter), when a small set of them is known.
         literals: Vec<Option<Vec<String>>>,
         /// AND instead of OR.
@@ -376,7 +376,7 @@ fn typed(
             .collect::<Result<_, _>>()?;
         let literals = patterns
             .iter()
-            .map(|p| super::regex_literals::prefixes(p, i, ml, s))
+            .map(|p| super::regex_literals::required(p, i, ml, s))
             .collect();
         return Ok(ItemTest::Regex {
             res,

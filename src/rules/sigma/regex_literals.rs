@@ -1,20 +1,24 @@
-//! Literals a Sigma `re` value needs, for the pre-filter: every match of a regex starts with
-//! one of the literal prefixes `regex-syntax` extracts from it, so the text contains one.
+//! Literals a Sigma `re` value needs, for the pre-filter: a set of literals one of which every
+//! match of the regex contains. Two candidates are compared: the literal prefixes
+//! `regex-syntax` extracts (every match starts with one), and the literals required inside the
+//! pattern (`\.exe\s+.{0,64}werfaultsecure\.exe` needs `werfaultsecure.exe`, a much rarer
+//! needle than `.exe`). The set whose shortest literal is longest wins.
 
 use regex_syntax::hir::literal::Extractor;
+use regex_syntax::hir::{Hir, HirKind};
 use regex_syntax::ParserBuilder;
 
 /// Most literals kept for one regex (beyond that, the regex runs ungated).
 const MAX_LITERALS: usize = 64;
 
-/// The lower-case literals one of which starts every match of `pattern` (compiled with the
+/// The lower-case literals one of which occurs in every match of `pattern` (compiled with the
 /// given flags), or `None` when there is no small such set or one of them is empty.
 ///
 /// Case-insensitive patterns are read case-sensitively (so that letters do not multiply the
 /// literals) and the literals then compared with ASCII case folding, as the pre-filter does;
 /// a literal with letters whose Unicode folding goes beyond ASCII (`k`, `s`, Cyrillic...) is
 /// spelled out in each of its cases.
-pub fn prefixes(
+pub fn required(
     pattern: &str,
     case_insensitive: bool,
     multi_line: bool,
@@ -30,11 +34,19 @@ pub fn prefixes(
         .build()
         .parse(pattern)
         .ok()?;
-    let seq = Extractor::new().extract(&hir);
+    let prefixes: Option<Vec<Vec<u8>>> = Extractor::new()
+        .extract(&hir)
+        .literals()
+        .map(|lits| lits.iter().map(|l| l.as_bytes().to_vec()).collect());
+    let best = [prefixes, inside(&hir)]
+        .into_iter()
+        .flatten()
+        .filter(|set| !set.is_empty())
+        .max_by_key(|set| score(set))?;
     let mut out: Vec<String> = Vec::new();
-    for lit in seq.literals()? {
+    for lit in best {
         // Literals are bytes of UTF-8 text; one cut inside a character is no use as a needle.
-        let text = std::str::from_utf8(lit.as_bytes()).ok()?;
+        let text = std::str::from_utf8(&lit).ok()?;
         if text.is_empty() {
             return None;
         }
@@ -56,20 +68,53 @@ pub fn prefixes(
     (!out.is_empty()).then_some(out)
 }
 
+/// How good a needle set is: its shortest literal's length first, then fewer literals.
+fn score(set: &[Vec<u8>]) -> (usize, std::cmp::Reverse<usize>) {
+    let shortest = set.iter().map(Vec::len).min().unwrap_or(0);
+    (shortest, std::cmp::Reverse(set.len()))
+}
+
+/// Literals one of which every match of `hir` contains, when known: a literal itself; the
+/// best set of any part of a concatenation (every part occurs in each match); the union over
+/// the branches of an alternation; a repeated part when it must occur at least once.
+fn inside(hir: &Hir) -> Option<Vec<Vec<u8>>> {
+    match hir.kind() {
+        HirKind::Literal(lit) => Some(vec![lit.0.to_vec()]),
+        HirKind::Capture(c) => inside(&c.sub),
+        HirKind::Repetition(r) if r.min >= 1 => inside(&r.sub),
+        HirKind::Concat(parts) => parts
+            .iter()
+            .filter_map(inside)
+            .filter(|set| !set.is_empty())
+            .max_by_key(|set| score(set)),
+        HirKind::Alternation(branches) => {
+            let mut all = Vec::new();
+            for b in branches {
+                all.extend(inside(b)?);
+                if all.len() > MAX_LITERALS {
+                    return None;
+                }
+            }
+            Some(all)
+        }
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn alternations_and_case_give_their_literals() {
-        let l = prefixes(r"(?i)(invoke-mimikatz|lsadump::\w+)", false, false, false)
+        let l = required(r"(?i)(invoke-mimikatz|lsadump::\w+)", false, false, false)
             .unwrap_or_default();
         // `k` also folds with KELVIN SIGN and `s` with LONG S: both spellings of each.
         assert_eq!(l.len(), 6, "{l:?}");
         assert!(l.contains(&"invoke-mimikatz".to_string()));
         assert!(l.contains(&"invo\u{212a}e-mimikatz".to_string()));
         assert!(l.contains(&"lsadump::".to_string()));
-        let cased = prefixes(r"(invoke-mimikatz|lsadump::\w+)", false, false, false);
+        let cased = required(r"(invoke-mimikatz|lsadump::\w+)", false, false, false);
         assert_eq!(
             cased,
             Some(vec!["invoke-mimikatz".to_string(), "lsadump::".to_string()])
@@ -77,10 +122,37 @@ mod tests {
     }
 
     #[test]
-    fn patterns_without_a_required_start_give_none() {
-        assert_eq!(prefixes(r".*\$\{?env", false, false, false), None);
-        assert_eq!(prefixes(r"\w+\.exe", false, false, false), None);
-        assert_eq!(prefixes(r"(a|)", false, false, false), None);
+    fn literals_inside_the_pattern_count_too() {
+        assert_eq!(
+            required(r".*\$\{?env", false, false, false),
+            Some(vec!["env".to_string()])
+        );
+        assert_eq!(
+            required(r"\w+\.exe", false, false, false),
+            Some(vec![".exe".to_string()])
+        );
+        // The rarer literal in the middle beats the prefix.
+        let wsass = r#"(?i)\.exe[\"\']?\s+[^\"]{0,64}werfaultsecure\.exe[\"\']?\s+\d{2,10}"#;
+        // (`s` also folds with LONG S: both spellings.)
+        assert_eq!(
+            required(wsass, false, false, false),
+            Some(vec![
+                "werfaultsecure.exe".to_string(),
+                "werfault\u{17f}ecure.exe".to_string()
+            ])
+        );
+        assert_eq!(
+            required(r"\d(?:ab|cd)+y", false, false, false),
+            Some(vec!["ab".to_string(), "cd".to_string()])
+        );
+    }
+
+    #[test]
+    fn patterns_without_a_required_literal_give_none() {
+        assert_eq!(required(r"(a|)", false, false, false), None);
+        assert_eq!(required(r"\w+\s*\d", false, false, false), None);
+        assert_eq!(required(r"(?:abc)?\d+", false, false, false), None);
+        assert_eq!(required(r"(?:abc)*x?", false, false, false), None);
     }
 
     /// The needles never miss a match: every text the regex matches contains one of them.
@@ -90,9 +162,11 @@ mod tests {
             (r"(?:cmd|powershell)\.exe\s+/c", true),
             (r"\$env:(temp|appdata)", true),
             (r"iex\s*\(", false),
+            (r"\.exe\s+.{0,8}werfault\.exe", true),
+            (r"(?:a|b)+\s(cmd|pwsh)\b", true),
         ];
         for (p, ci) in cases {
-            let lits = prefixes(p, ci, false, false).unwrap_or_default();
+            let lits = required(p, ci, false, false).unwrap_or_default();
             assert!(!lits.is_empty(), "{p}");
             let re = regex::RegexBuilder::new(p)
                 .case_insensitive(ci)
@@ -105,6 +179,9 @@ mod tests {
                 "$env:appdata",
                 "iex (x)",
                 "IEX(",
+                "x.EXE  -p WerFault.exe 12",
+                "ab CMD",
+                "b pwsh",
             ] {
                 if re.is_match(text) {
                     let lower = text.to_ascii_lowercase();
