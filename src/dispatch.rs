@@ -18,7 +18,7 @@ pub mod prefilter;
 
 use crate::event::Event;
 use crate::rules::Rule;
-use prefilter::Prefilter;
+use prefilter::{AutomatonSet, Prefilter};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
@@ -150,7 +150,7 @@ impl Dispatcher {
             return;
         };
         let hits = match &self.prefilter {
-            Some(p) if cands.any_gated => Some(p.scan(event)),
+            Some(p) if cands.any_gated => Some(p.scan(event, &cands.automata)),
             _ => None,
         };
         for (w, (&open, &gated)) in cands.ungated.iter().zip(&cands.gated).enumerate() {
@@ -201,6 +201,11 @@ impl Dispatcher {
                 gated: vec![0; words],
                 in_scope: vec![0; words],
                 any_gated: false,
+                automata: AutomatonSet::with_capacity(
+                    self.prefilter
+                        .as_ref()
+                        .map_or(0, Prefilter::automaton_count),
+                ),
             };
             merge_sorted(lists, |i| {
                 let i = i as usize;
@@ -221,6 +226,9 @@ impl Dispatcher {
                 let gated = self.prefilter.as_ref().is_some_and(|p| p.is_gated(i));
                 let set = if gated {
                     c.any_gated = true;
+                    if let Some(p) = &self.prefilter {
+                        p.automata_of(i).iter().for_each(|&a| c.automata.insert(a));
+                    }
                     &mut c.gated
                 } else {
                     &mut c.ungated
@@ -260,6 +268,9 @@ struct Candidates {
     /// Rules whose scope admits every event of the pair (no need to check it per event).
     in_scope: Vec<u64>,
     any_gated: bool,
+    /// The pre-filter automata holding needles of the gated rules here: the others are not
+    /// run on these events.
+    automata: AutomatonSet,
 }
 
 /// A lower-case copy of a channel or field name, on the stack when it is short (names are

@@ -154,13 +154,23 @@ fn time_spans_group_and_needles_name_literals() {
          | `drop_dm_object_name(Processes)` | where count >= 2",
         &[],
     );
-    let needles: Vec<String> = rule
+    // A CIM field's literals are looked for in the raw fields it is read from.
+    let needles: Vec<(String, String)> = rule
         .needles()
         .unwrap()
         .into_iter()
-        .map(|n| n.needle)
+        .map(|n| (n.field.unwrap_or_default(), n.needle))
         .collect();
-    assert_eq!(needles, vec!["net.exe", "net1.exe"]);
+    let pair = |f: &str, n: &str| (f.to_string(), n.to_string());
+    assert_eq!(
+        needles,
+        vec![
+            pair("Image", "net.exe"),
+            pair("Image", "net1.exe"),
+            pair("NewProcessName", "net.exe"),
+            pair("NewProcessName", "net1.exe"),
+        ]
+    );
     let evs = [
         proc1(
             1,

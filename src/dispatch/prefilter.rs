@@ -96,10 +96,43 @@ impl Hits {
     }
 }
 
+/// A set of automata, by id: the ones worth running on the events of one (channel, event id).
+#[derive(Debug, Clone, Default)]
+pub struct AutomatonSet {
+    bits: Vec<u64>,
+}
+
+impl AutomatonSet {
+    /// An empty set for a pre-filter of `count` automata.
+    pub fn with_capacity(count: usize) -> AutomatonSet {
+        AutomatonSet {
+            bits: vec![0; count.div_ceil(64)],
+        }
+    }
+
+    /// Add automaton `id`.
+    pub fn insert(&mut self, id: u32) {
+        if let Some(w) = self.bits.get_mut(id as usize / 64) {
+            *w |= 1 << (id % 64);
+        }
+    }
+
+    /// Whether automaton `id` is in the set.
+    pub fn contains(&self, id: usize) -> bool {
+        self.bits
+            .get(id / 64)
+            .is_some_and(|w| w & (1 << (id % 64)) != 0)
+    }
+}
+
 /// The needles of every rule, by field.
 pub struct Prefilter {
     /// Rules that declared needles: they run only when one is found.
     gated: Vec<bool>,
+    /// For each rule, the automata (by id) holding its needles.
+    automata_of: Vec<Vec<u32>>,
+    /// How many automata there are (ids are `0..count`; 0 is the one for any value).
+    automaton_count: usize,
     /// Automata of field needles, by lower-case field name.
     fields: HashMap<Box<str>, Automaton, foldhash::fast::RandomState>,
     /// The typed System fields (`EventID`, `Channel`, ...) that have needles.
@@ -119,6 +152,8 @@ impl Prefilter {
     /// Collect the rules' needles; `None` when no rule declares any.
     pub fn new(rules: &[Arc<dyn Rule>]) -> Option<Prefilter> {
         let mut gated = vec![false; rules.len()];
+        // Per rule, the lower-case field names of its needles (`None`: any value).
+        let mut fields_of: Vec<Vec<Option<Box<str>>>> = vec![Vec::new(); rules.len()];
         let mut by_field: HashMap<Box<str>, HashMap<String, Vec<u32>>> = HashMap::new();
         let mut any: HashMap<String, Vec<u32>> = HashMap::new();
         for (i, rule) in rules.iter().enumerate() {
@@ -131,9 +166,14 @@ impl Prefilter {
             }
             gated[i] = true;
             for n in needles {
-                let slot = match &n.field {
+                let field: Option<Box<str>> =
+                    n.field.as_ref().map(|f| f.to_ascii_lowercase().into());
+                if !fields_of[i].contains(&field) {
+                    fields_of[i].push(field.clone());
+                }
+                let slot = match field {
                     Some(f) => by_field
-                        .entry(f.to_ascii_lowercase().into())
+                        .entry(f)
                         .or_default()
                         .entry(n.needle.to_ascii_lowercase())
                         .or_default(),
@@ -150,6 +190,25 @@ impl Prefilter {
         // One automaton per field, built in parallel (the CommandLine one alone has thousands
         // of needles).
         let by_field: Vec<(Box<str>, Needles)> = by_field.into_iter().collect();
+        let automaton_count = by_field.len() + 1;
+        let id_of: HashMap<&str, u32> = by_field
+            .iter()
+            .enumerate()
+            .map(|(id, (name, _))| (&**name, id as u32 + 1))
+            .collect();
+        let automata_of = fields_of
+            .iter()
+            .map(|fields| {
+                fields
+                    .iter()
+                    .map(|f| {
+                        f.as_deref()
+                            .map_or(0, |f| id_of.get(f).copied().unwrap_or(0))
+                    })
+                    .collect()
+            })
+            .collect();
+        drop(id_of);
         let (fields, any) = rayon::join(
             || {
                 by_field
@@ -174,6 +233,8 @@ impl Prefilter {
             .collect();
         Some(Prefilter {
             gated,
+            automata_of,
+            automaton_count,
             fields,
             system,
             any,
@@ -190,30 +251,44 @@ impl Prefilter {
         self.gated.get(i).copied().unwrap_or(false)
     }
 
-    /// Scan the event's values for every needle: the rules owning one that occurs.
-    pub fn scan(&self, event: &Event) -> Hits {
+    /// How many automata the pre-filter has (the size of an [`AutomatonSet`]).
+    pub fn automaton_count(&self) -> usize {
+        self.automaton_count
+    }
+
+    /// The automata holding rule `i`'s needles.
+    pub fn automata_of(&self, i: usize) -> &[u32] {
+        self.automata_of.get(i).map_or(&[], Vec::as_slice)
+    }
+
+    /// Scan the event's values for the needles of the automata in `relevant` (those of the
+    /// gated rules the event can reach): the rules owning one that occurs.
+    pub fn scan(&self, event: &Event, relevant: &AutomatonSet) -> Hits {
         let mut hits = Hits {
             bits: vec![0; self.gated.len().div_ceil(64)],
         };
+        let relevant = |a: &&Automaton| relevant.contains(a.id);
         for f in event.data.iter().chain(event.system.iter()) {
             if let Some(a) = self.field(&f.name) {
-                a.mark(self.generation, &f.value, &mut hits);
+                if relevant(&a) {
+                    a.mark(self.generation, &f.value, &mut hits);
+                }
             } else if f.name.contains(' ') {
                 // Defender writes `Source Name` where rules say `SourceName`; the Sigma engine
                 // resolves one to the other, so the pre-filter must too.
-                if let Some(a) = self.field(&f.name.replace(' ', "")) {
+                if let Some(a) = self.field(&f.name.replace(' ', "")).filter(relevant) {
                     a.mark(self.generation, &f.value, &mut hits);
                 }
             }
         }
         for name in &self.system {
-            if let Some(a) = self.field(name) {
+            if let Some(a) = self.field(name).filter(relevant) {
                 if let Some(v) = event.get(name) {
                     a.mark(self.generation, &v.as_text(), &mut hits);
                 }
             }
         }
-        if let Some(a) = &self.any {
+        if let Some(a) = self.any.as_ref().filter(relevant) {
             for v in event.all_values() {
                 a.mark(self.generation, &v.as_text(), &mut hits);
             }

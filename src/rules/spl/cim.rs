@@ -84,6 +84,35 @@ pub enum Alias {
     Hash(&'static str),
 }
 
+impl Alias {
+    /// The EventData fields this alias is a verbatim value or slice of, over every kind of
+    /// event (`process_name` is the end of Sysmon's `Image` or 4688's `NewProcessName`), so a
+    /// literal in the alias is in one of them; `None` for aliases the add-ons compute.
+    pub fn raw_sources(self) -> Option<&'static [&'static str]> {
+        Some(match self {
+            Alias::ProcessName | Alias::ProcessPath => &["Image", "NewProcessName"],
+            Alias::Process => &["CommandLine"],
+            Alias::ParentProcessName | Alias::ParentProcessPath => {
+                &["ParentImage", "ParentProcessName"]
+            }
+            Alias::ParentProcess => &["ParentCommandLine", "ParentProcessName"],
+            Alias::OriginalFileName => &["OriginalFileName"],
+            Alias::ProcessGuid => &["ProcessGuid"],
+            Alias::ParentProcessGuid => &["ParentProcessGuid"],
+            Alias::ProcessHash => &["Hashes"],
+            Alias::CurrentDirectory => &["CurrentDirectory"],
+            Alias::Query => &["QueryName"],
+            Alias::Answer => &["QueryResults"],
+            Alias::RegistryPath | Alias::RegistryKeyName | Alias::RegistryValueName => {
+                &["TargetObject"]
+            }
+            Alias::RegistryValueData => &["Details"],
+            Alias::FilePath | Alias::FileName => &["TargetFilename"],
+            _ => return None,
+        })
+    }
+}
+
 /// The add-on aliases of raw searches (also the `Endpoint.Processes` CIM fields).
 pub const ALIASES: &[(&str, Alias)] = &[
     ("dest", Alias::Dest),

@@ -94,7 +94,7 @@ impl Pushdown {
 
     /// Literals one of which an event must hold to pass the pushed filters (see
     /// super::pushdown_needles).
-    pub fn needles(&self) -> Option<Vec<String>> {
+    pub(super) fn needles(&self) -> Option<Vec<super::needles::Lit>> {
         super::pushdown_needles::needles(&self.grouping, &self.by_refs, &self.commands)
     }
 

@@ -20,7 +20,7 @@
 use super::commands::{Command, LookupCmd};
 use super::exec;
 use super::field_map::FieldMap;
-use super::needles::{needles_of, stronger, verbatim, MIN_LEN};
+use super::needles::{needles_of, stronger, verbatim, Lit, MIN_LEN};
 use super::pushdown::writes;
 use super::row::{field_name, FieldName, Row};
 use super::search::FieldRef;
@@ -47,7 +47,7 @@ pub(super) fn needles(
     grouping: &StatsCmd,
     by_refs: &[FieldRef],
     commands: &[Command],
-) -> Option<Vec<String>> {
+) -> Option<Vec<Lit>> {
     let mut fields: FieldMap<Origin> = FieldMap::default();
     for (name, r) in grouping.by.iter().zip(by_refs) {
         let origin = if name != "_time" && verbatim(&r.key) {
@@ -61,23 +61,28 @@ pub(super) fn needles(
         fields.set(&a.out, Origin::Other);
     }
     let fill = grouping.fill_null.as_deref().unwrap_or("").to_lowercase();
-    let mut best: Option<Vec<String>> = None;
+    let mut best: Option<Vec<Lit>> = None;
     for (i, cmd) in commands.iter().enumerate() {
         let found = match cmd {
+            // By-values are followed by name through renames, not to their raw fields: their
+            // literals may be in any value.
             Command::Search(s) => needles_of(s, &|f: &FieldRef| {
-                origin(&fields, &f.name) == Origin::Verbatim
+                (origin(&fields, &f.name) == Origin::Verbatim).then_some(None)
             }),
             Command::Regex {
                 field,
                 regex,
                 negate: false,
             } if origin(&fields, field) == Origin::Verbatim => {
-                regex_literal(regex.as_str()).map(|l| vec![l])
+                regex_literal(regex.as_str()).map(|l| vec![Lit::anywhere(l)])
             }
             _ => None,
         };
-        let found = found.or_else(|| lookup_filter(cmd, commands, &fields));
-        let found = found.filter(|f| !f.iter().any(|n| fill.contains(n.as_str())));
+        let found = found.or_else(|| {
+            lookup_filter(cmd, commands, &fields)
+                .map(|lits| lits.into_iter().map(Lit::anywhere).collect())
+        });
+        let found = found.filter(|f| !f.iter().any(|n| fill.contains(n.text.as_str())));
         best = stronger(best, found);
         if !follow(&mut fields, i, cmd) {
             break;
