@@ -38,13 +38,20 @@ pub fn required(
         .extract(&hir)
         .literals()
         .map(|lits| lits.iter().map(|l| l.as_bytes().to_vec()).collect());
-    let best = [prefixes, inside(&hir)]
+    // Each candidate is spelled out first: a set whose case variants exceed the bound is no
+    // use, and the other candidate may still be.
+    [prefixes, inside(&hir)]
         .into_iter()
         .flatten()
-        .filter(|set| !set.is_empty())
-        .max_by_key(|set| score(set))?;
+        .filter_map(|set| spelled(set, case_insensitive))
+        .max_by_key(|set| score(set))
+}
+
+/// The literals as lower-case needles (each Unicode case spelling of a case-insensitive one),
+/// or `None` when one is empty or not whole UTF-8, or there are too many.
+fn spelled(set: Vec<Vec<u8>>, case_insensitive: bool) -> Option<Vec<String>> {
     let mut out: Vec<String> = Vec::new();
-    for lit in best {
+    for lit in set {
         // Literals are bytes of UTF-8 text; one cut inside a character is no use as a needle.
         let text = std::str::from_utf8(&lit).ok()?;
         if text.is_empty() {
@@ -69,8 +76,8 @@ pub fn required(
 }
 
 /// How good a needle set is: its shortest literal's length first, then fewer literals.
-fn score(set: &[Vec<u8>]) -> (usize, std::cmp::Reverse<usize>) {
-    let shortest = set.iter().map(Vec::len).min().unwrap_or(0);
+fn score<T: AsRef<[u8]>>(set: &[T]) -> (usize, std::cmp::Reverse<usize>) {
+    let shortest = set.iter().map(|l| l.as_ref().len()).min().unwrap_or(0);
     (shortest, std::cmp::Reverse(set.len()))
 }
 
@@ -140,6 +147,11 @@ mod tests {
                 "werfaultsecure.exe".to_string(),
                 "werfault\u{17f}ecure.exe".to_string()
             ])
+        );
+        // Too many prefixes (`${e`, `${`e`, ...): the required `${` still serves.
+        assert_eq!(
+            required(r"(?i)\$\{`?e`?n`?v`?:`?p`?a`?t`?h`?\}", false, false, false),
+            Some(vec!["${".to_string()])
         );
         assert_eq!(
             required(r"\d(?:ab|cd)+y", false, false, false),
