@@ -261,17 +261,30 @@ pub(super) struct SourceTable {
     pub list: Vec<Arc<Source>>,
     /// Path → index; emptied by [`SourceTable::freeze`].
     index: HashMap<PathBuf, u32>,
+    /// The index last looked up: a reader's matches come a chunk at a time, from one file.
+    last: Option<u32>,
 }
 
 impl SourceTable {
     /// The index of `s`, added when new.
     pub fn index_of(&mut self, s: &Arc<Source>) -> u32 {
-        if let Some(&i) = self.index.get(&s.path) {
-            return i;
+        // The same file (the very same shared value, which the list keeps alive) needs no
+        // hashing of its path.
+        if let Some(i) = self.last {
+            if self.list.get(i as usize).is_some_and(|l| Arc::ptr_eq(l, s)) {
+                return i;
+            }
         }
-        let i = self.list.len() as u32;
-        self.list.push(Arc::clone(s));
-        self.index.insert(s.path.clone(), i);
+        let i = match self.index.get(&s.path) {
+            Some(&i) => i,
+            None => {
+                let i = self.list.len() as u32;
+                self.list.push(Arc::clone(s));
+                self.index.insert(s.path.clone(), i);
+                i
+            }
+        };
+        self.last = Some(i);
         i
     }
 

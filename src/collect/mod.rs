@@ -289,11 +289,13 @@ impl MatchStore {
         inner.bytes = 0;
         let rules = self.state_only.len() as u32;
         drop(inner);
+        let ranks = path_ranks(&sources);
         let mut merge = Merge {
             readers,
             heads: BinaryHeap::new(),
             memory: buffer.into_iter().peekable(),
             sources,
+            ranks,
             strings,
         };
         for i in 0..merge.readers.len() {
@@ -320,6 +322,8 @@ struct Merge {
     heads: BinaryHeap<Reverse<(OrderKey<Arc<str>>, usize)>>,
     memory: std::iter::Peekable<std::vec::IntoIter<Entry>>,
     sources: Vec<Arc<Source>>,
+    /// Each source's place in path order (see [`path_ranks`]).
+    ranks: Vec<u32>,
     strings: Interner,
 }
 
@@ -408,7 +412,7 @@ impl Iterator for RuleMatches<'_> {
                 break;
             }
         }
-        Some(finish_entry(kept, &self.merge.sources))
+        Some(finish_entry(kept, &self.merge.sources, &self.merge.ranks))
     }
 }
 
@@ -437,13 +441,25 @@ fn add_copy(kept: &mut Entry, s: u32, sources: &[Arc<Source>], arc: &Arc<Source>
     }
 }
 
-fn finish_entry(e: Entry, sources: &[Arc<Source>]) -> Folded {
-    let mut also_in: Vec<Arc<Source>> = e
-        .copies
+/// Each source's place in path order: comparing two ranks is comparing their paths (paths are
+/// unique in the table), without walking path components for every pair.
+fn path_ranks(sources: &[Arc<Source>]) -> Vec<u32> {
+    let mut order: Vec<usize> = (0..sources.len()).collect();
+    order.sort_by(|&a, &b| sources[a].path.cmp(&sources[b].path));
+    let mut ranks = vec![0; sources.len()];
+    for (rank, i) in order.into_iter().enumerate() {
+        ranks[i] = rank as u32;
+    }
+    ranks
+}
+
+fn finish_entry(e: Entry, sources: &[Arc<Source>], ranks: &[u32]) -> Folded {
+    let mut copies = e.copies;
+    copies.sort_by_key(|&c| ranks.get(c as usize).copied().unwrap_or(u32::MAX));
+    let also_in = copies
         .iter()
         .filter_map(|&c| sources.get(c as usize).map(Arc::clone))
         .collect();
-    also_in.sort_by(|a, b| a.path.cmp(&b.path));
     Folded { m: e.m, also_in }
 }
 
