@@ -489,6 +489,38 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn spaced_names_reach_both_spellings_and_pairs_run_only_their_automata() {
+        let defender = "Microsoft-Windows-Windows Defender/Operational";
+        let rules = vec![
+            rule(
+                &[defender],
+                &[1116],
+                Some(vec![needle(Some("Source Name"), "foo")]),
+            ),
+            rule(
+                &[defender],
+                &[1116],
+                Some(vec![needle(Some("SourceName"), "bar")]),
+            ),
+            // Another pair's rule: its automaton is not run on Defender events, nor is it
+            // needed there.
+            rule(
+                &["Security"],
+                &[4688],
+                Some(vec![needle(Some("Source Name"), "xbar")]),
+            ),
+            rule(&["Security"], &[4688], Some(vec![needle(None, "bar")])),
+        ];
+        let d = Dispatcher::new(rules, true);
+        let e = event(defender, 1116, &[("Source Name", "xbarx")]);
+        assert_eq!(candidates(&d, &e), vec![1]);
+        let e = event(defender, 1116, &[("Source Name", "foo bar")]);
+        assert_eq!(candidates(&d, &e), vec![0, 1]);
+        let e = event("Security", 4688, &[("Source Name", "xbarx")]);
+        assert_eq!(candidates(&d, &e), vec![2, 3]);
+    }
+
+    #[test]
     fn everywhere_rules_make_every_record_wanted() {
         let d = Dispatcher::new(vec![rule(&[], &[], None)], true);
         assert!(d.wants("Anything", 0));

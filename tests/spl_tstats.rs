@@ -204,6 +204,12 @@ fn time_spans_group_and_needles_name_literals() {
         ("_time".to_string(), "2024-01-01T10:00:00Z".to_string())
     );
     assert_eq!(records(&hits), vec![1, 2]);
+    // The pre-filter folds ASCII case only; SPL compares beyond it (`Ä` and `ä`).
+    assert!(
+        rule_of("`sysmon` EventCode=1 process_name=\"ÄBC.EXE\"", &[])
+            .needles()
+            .is_none()
+    );
     // Numbers and transformed fields never give needles.
     assert!(rule_of("`sysmon` EventCode=1 process_id=42", &[])
         .needles()

@@ -269,13 +269,13 @@ impl Prefilter {
         };
         let relevant = |a: &&Automaton| relevant.contains(a.id);
         for f in event.data.iter().chain(event.system.iter()) {
-            if let Some(a) = self.field(&f.name) {
-                if relevant(&a) {
-                    a.mark(self.generation, &f.value, &mut hits);
-                }
-            } else if f.name.contains(' ') {
+            if let Some(a) = self.field(&f.name).filter(relevant) {
+                a.mark(self.generation, &f.value, &mut hits);
+            }
+            if f.name.contains(' ') {
                 // Defender writes `Source Name` where rules say `SourceName`; the Sigma engine
-                // resolves one to the other, so the pre-filter must too.
+                // resolves one to the other, so the pre-filter must too (and a rule may name
+                // either spelling).
                 if let Some(a) = self.field(&f.name.replace(' ', "")).filter(relevant) {
                     a.mark(self.generation, &f.value, &mut hits);
                 }

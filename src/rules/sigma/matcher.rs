@@ -166,7 +166,8 @@ impl StrSet {
     /// can match, when every value is one: a number, or a text spelling one in plain decimal.
     /// `None` when some value could match anything else, or when the values are ANDed.
     pub fn only_numbers(&self) -> Option<Vec<u32>> {
-        if self.all && self.tests.len() > 1 {
+        // An empty set decides nothing about ids (ANDed, it would hold for any value).
+        if self.tests.is_empty() || (self.all && self.tests.len() > 1) {
             return None;
         }
         self.tests

@@ -69,7 +69,9 @@ fn literal(pattern: &super::wildcard::WildPattern) -> Option<String> {
         return None;
     }
     let lit = pattern.longest_literal();
-    (lit.chars().count() >= MIN_LEN).then_some(lit)
+    // The pre-filter folds ASCII case only, and the matcher folds Unicode case beyond it
+    // (`ÄBC.EXE` matches `äbc.exe`): a literal with other letters gives no needle.
+    (lit.is_ascii() && lit.chars().count() >= MIN_LEN).then_some(lit)
 }
 
 /// Of two sets of literals (one of each must occur), the one whose shortest literal is longer:
