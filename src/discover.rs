@@ -52,23 +52,41 @@ impl Discovery {
 
 /// Whether the file at `path` starts with the EVTX magic.
 pub fn has_evtx_magic(path: &Path) -> std::io::Result<bool> {
+    probe(path).map(|size| size.is_some())
+}
+
+/// What the walk found at one place, in walk order: a file to look at, or one already skipped.
+enum Found {
+    File(PathBuf),
+    Skipped(Skipped),
+}
+
+/// Whether the file starts with the EVTX magic, and its size when it does (one open for both).
+fn probe(path: &Path) -> std::io::Result<Option<u64>> {
     let mut magic = [0u8; 8];
     let mut f = std::fs::File::open(path)?;
     let mut got = 0;
     while got < 8 {
         let n = f.read(&mut magic[got..])?;
         if n == 0 {
-            return Ok(false);
+            return Ok(None);
         }
         got += n;
     }
-    Ok(&magic == EVTX_MAGIC)
+    if &magic != EVTX_MAGIC {
+        return Ok(None);
+    }
+    Ok(Some(f.metadata().map(|m| m.len()).unwrap_or(0)))
 }
 
-/// Walk the given paths and sort what is found into logs and skipped files.
+/// Walk the given paths and sort what is found into logs and skipped files. The walk is
+/// sequential; the files it finds are opened in parallel (a triage collection holds thousands
+/// of small files, and each costs an open, a read and a stat).
 pub fn discover(paths: &[PathBuf]) -> Discovery {
+    use rayon::prelude::*;
     let mut out = Discovery::default();
     let mut seen = std::collections::HashSet::new();
+    let mut found: Vec<Found> = Vec::new();
     for root in paths {
         let root = clean_cli_path(root);
         if std::fs::metadata(&root).is_err() {
@@ -86,44 +104,54 @@ pub fn discover(paths: &[PathBuf]) -> Discovery {
                         .path()
                         .map(Path::to_path_buf)
                         .unwrap_or_else(|| root.clone());
-                    out.skipped.push(Skipped {
+                    found.push(Found::Skipped(Skipped {
                         path,
                         reason: format!("cannot read: {err}"),
                         unreadable: true,
-                    });
+                    }));
                     continue;
                 }
             };
             if !entry.file_type().is_file() {
                 if entry.file_type().is_symlink() {
-                    out.skipped.push(Skipped {
+                    found.push(Found::Skipped(Skipped {
                         path: entry.into_path(),
                         reason: "symbolic link inside a folder (not followed)".into(),
                         unreadable: false,
-                    });
+                    }));
                 }
                 continue;
             }
             let path = entry.into_path();
-            if !seen.insert(path.clone()) {
-                continue;
+            if seen.insert(path.clone()) {
+                found.push(Found::File(path));
             }
-            match has_evtx_magic(&path) {
-                Ok(true) => {
-                    let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-                    out.logs.push(LogFile { path, size });
-                }
-                Ok(false) => out.skipped.push(Skipped {
-                    path,
-                    reason: "not an EVTX file (no ElfFile magic)".into(),
-                    unreadable: false,
-                }),
-                Err(e) => out.skipped.push(Skipped {
-                    path,
-                    reason: format!("cannot open: {e}"),
-                    unreadable: true,
-                }),
+        }
+    }
+    let probed: Vec<(Found, Option<std::io::Result<Option<u64>>>)> = found
+        .into_par_iter()
+        .map(|f| match f {
+            Found::File(path) => {
+                let result = probe(&path);
+                (Found::File(path), Some(result))
             }
+            skipped => (skipped, None),
+        })
+        .collect();
+    for (f, result) in probed {
+        match (f, result) {
+            (Found::Skipped(s), _) => out.skipped.push(s),
+            (Found::File(path), Some(Ok(Some(size)))) => out.logs.push(LogFile { path, size }),
+            (Found::File(path), Some(Err(e))) => out.skipped.push(Skipped {
+                path,
+                reason: format!("cannot open: {e}"),
+                unreadable: true,
+            }),
+            (Found::File(path), _) => out.skipped.push(Skipped {
+                path,
+                reason: "not an EVTX file (no ElfFile magic)".into(),
+                unreadable: false,
+            }),
         }
     }
     out.logs.sort_by(|a, b| a.path.cmp(&b.path));

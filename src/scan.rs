@@ -149,7 +149,18 @@ pub fn scan(
     progress: Arc<Progress>,
 ) -> ScanResult {
     let started = Instant::now();
-    let discovery = discover(paths);
+    scan_discovered(discover(paths), started, rules, options, progress)
+}
+
+/// Scan what discovery found (the command line discovers while the rules load); `started` is
+/// when the work began, for the elapsed time.
+pub fn scan_discovered(
+    discovery: Discovery,
+    started: Instant,
+    rules: Vec<Arc<dyn Rule>>,
+    options: &ScanOptions,
+    progress: Arc<Progress>,
+) -> ScanResult {
     progress
         .total_bytes
         .store(discovery.total_bytes(), Ordering::Relaxed);

@@ -5,7 +5,7 @@ use super::{EXIT_CLEAN, EXIT_ERROR, EXIT_HITS, EXIT_PARTIAL};
 use crate::report::Format;
 use crate::report::{self, ReportContext};
 use crate::rules::{self, LoadOptions};
-use crate::scan::{scan, Progress, ScanOptions};
+use crate::scan::{scan_discovered, Progress, ScanOptions};
 use anyhow::Context;
 use std::io::IsTerminal;
 use std::sync::Arc;
@@ -18,7 +18,17 @@ pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
         placeholders: args.placeholders.clone(),
         ..Default::default()
     };
-    let loaded = rules::load(&args.rules, &load_opts);
+    // The logs are found while the rules load: walking a collection of thousands of files is
+    // mostly waiting on the file system.
+    let started = std::time::Instant::now();
+    let (loaded, discovery) = std::thread::scope(|s| {
+        let walk = s.spawn(|| crate::discover::discover(&args.paths));
+        let loaded = rules::load(&args.rules, &load_opts);
+        let discovery = walk
+            .join()
+            .unwrap_or_else(|_| crate::discover::discover(&args.paths));
+        (loaded, discovery)
+    });
     for v in loaded
         .verdicts
         .iter()
@@ -66,7 +76,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
     let show_progress = !args.quiet && std::io::stderr().is_terminal();
     let bar =
         show_progress.then(|| report::progress::ProgressDisplay::start(Arc::clone(&progress)));
-    let mut result = scan(&args.paths, rules.clone(), &options, progress);
+    let mut result = scan_discovered(discovery, started, rules.clone(), &options, progress);
     if let Some(bar) = bar {
         bar.finish();
     }
