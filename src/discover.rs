@@ -55,9 +55,11 @@ pub fn has_evtx_magic(path: &Path) -> std::io::Result<bool> {
     probe(path).map(|size| size.is_some())
 }
 
-/// What the walk found at one place, in walk order: a file to look at, or one already skipped.
+/// What the walk found at one place, in walk order: a file to look at, the file looked at
+/// (its size when it is an event log), or a place already skipped.
 enum Found {
     File(PathBuf),
+    Probed(PathBuf, std::io::Result<Option<u64>>),
     Skipped(Skipped),
 }
 
@@ -128,26 +130,26 @@ pub fn discover(paths: &[PathBuf]) -> Discovery {
             }
         }
     }
-    let probed: Vec<(Found, Option<std::io::Result<Option<u64>>>)> = found
+    let probed: Vec<Found> = found
         .into_par_iter()
         .map(|f| match f {
             Found::File(path) => {
                 let result = probe(&path);
-                (Found::File(path), Some(result))
+                Found::Probed(path, result)
             }
-            skipped => (skipped, None),
+            other => other,
         })
         .collect();
-    for (f, result) in probed {
-        match (f, result) {
-            (Found::Skipped(s), _) => out.skipped.push(s),
-            (Found::File(path), Some(Ok(Some(size)))) => out.logs.push(LogFile { path, size }),
-            (Found::File(path), Some(Err(e))) => out.skipped.push(Skipped {
+    for f in probed {
+        match f {
+            Found::Skipped(s) => out.skipped.push(s),
+            Found::Probed(path, Ok(Some(size))) => out.logs.push(LogFile { path, size }),
+            Found::Probed(path, Err(e)) => out.skipped.push(Skipped {
                 path,
                 reason: format!("cannot open: {e}"),
                 unreadable: true,
             }),
-            (Found::File(path), _) => out.skipped.push(Skipped {
+            Found::Probed(path, Ok(None)) | Found::File(path) => out.skipped.push(Skipped {
                 path,
                 reason: "not an EVTX file (no ElfFile magic)".into(),
                 unreadable: false,

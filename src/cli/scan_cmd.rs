@@ -26,7 +26,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
         let loaded = rules::load(&args.rules, &load_opts);
         let discovery = walk
             .join()
-            .unwrap_or_else(|_| crate::discover::discover(&args.paths));
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         (loaded, discovery)
     });
     for v in loaded

@@ -152,10 +152,11 @@ impl Prefilter {
     /// Collect the rules' needles; `None` when no rule declares any.
     pub fn new(rules: &[Arc<dyn Rule>]) -> Option<Prefilter> {
         let mut gated = vec![false; rules.len()];
-        // Per rule, the lower-case field names of its needles (`None`: any value).
-        let mut fields_of: Vec<Vec<Option<Box<str>>>> = vec![Vec::new(); rules.len()];
-        let mut by_field: HashMap<Box<str>, HashMap<String, Vec<u32>>> = HashMap::new();
+        // Automaton ids: 0 is the one for any value, fields number from 1 as first seen.
+        let mut field_ids: HashMap<Box<str>, u32> = HashMap::new();
+        let mut by_field: Vec<(Box<str>, Needles)> = Vec::new();
         let mut any: HashMap<String, Vec<u32>> = HashMap::new();
+        let mut automata_of: Vec<Vec<u32>> = vec![Vec::new(); rules.len()];
         for (i, rule) in rules.iter().enumerate() {
             let Some(needles) = rule.needles() else {
                 continue;
@@ -166,19 +167,24 @@ impl Prefilter {
             }
             gated[i] = true;
             for n in needles {
-                let field: Option<Box<str>> =
-                    n.field.as_ref().map(|f| f.to_ascii_lowercase().into());
-                if !fields_of[i].contains(&field) {
-                    fields_of[i].push(field.clone());
-                }
-                let slot = match field {
-                    Some(f) => by_field
-                        .entry(f)
-                        .or_default()
-                        .entry(n.needle.to_ascii_lowercase())
-                        .or_default(),
-                    None => any.entry(n.needle.to_ascii_lowercase()).or_default(),
+                let id = match &n.field {
+                    Some(f) => {
+                        let name: Box<str> = f.to_ascii_lowercase().into();
+                        *field_ids.entry(name.clone()).or_insert_with(|| {
+                            by_field.push((name, Needles::new()));
+                            by_field.len() as u32
+                        })
+                    }
+                    None => 0,
                 };
+                if !automata_of[i].contains(&id) {
+                    automata_of[i].push(id);
+                }
+                let needles = match id.checked_sub(1).and_then(|k| by_field.get_mut(k as usize)) {
+                    Some((_, needles)) => needles,
+                    None => &mut any,
+                };
+                let slot = needles.entry(n.needle.to_ascii_lowercase()).or_default();
                 if slot.last() != Some(&(i as u32)) {
                     slot.push(i as u32);
                 }
@@ -187,28 +193,10 @@ impl Prefilter {
         if !gated.iter().any(|g| *g) {
             return None;
         }
+        drop(field_ids);
+        let automaton_count = by_field.len() + 1;
         // One automaton per field, built in parallel (the CommandLine one alone has thousands
         // of needles).
-        let by_field: Vec<(Box<str>, Needles)> = by_field.into_iter().collect();
-        let automaton_count = by_field.len() + 1;
-        let id_of: HashMap<&str, u32> = by_field
-            .iter()
-            .enumerate()
-            .map(|(id, (name, _))| (&**name, id as u32 + 1))
-            .collect();
-        let automata_of = fields_of
-            .iter()
-            .map(|fields| {
-                fields
-                    .iter()
-                    .map(|f| {
-                        f.as_deref()
-                            .map_or(0, |f| id_of.get(f).copied().unwrap_or(0))
-                    })
-                    .collect()
-            })
-            .collect();
-        drop(id_of);
         let (fields, any) = rayon::join(
             || {
                 by_field

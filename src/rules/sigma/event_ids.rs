@@ -7,9 +7,9 @@
 //! narrowing the scope to them changes no result: dispatch then indexes the rule by event id,
 //! and the reader can skip records of ids no rule needs.
 
-use super::condition::Expr;
 use super::detection::{Detection, Item, Target};
 use super::item::ItemTest;
+use super::requirement::{self, Requirement};
 use crate::rules::{Scope, SourceFilter};
 use std::collections::BTreeSet;
 
@@ -19,7 +19,7 @@ const EVENT_ID: &str = "EventID";
 /// The event ids some match of the detection must have, or `None` when any id could match.
 /// `names` are the detection's field names by slot.
 pub fn required(det: &Detection, names: &[String]) -> Option<BTreeSet<u32>> {
-    of_expr(&det.condition, det, names)
+    requirement::of_detection(det, &|it: &Item| of_item(it, names)).map(|ids| ids.0)
 }
 
 /// Narrow a scope to the event ids `ids` (from [`required`]). An alternative that already
@@ -61,30 +61,7 @@ pub fn narrow(scope: &mut Scope, ids: &BTreeSet<u32>) {
     }
 }
 
-fn of_expr(e: &Expr, det: &Detection, names: &[String]) -> Option<BTreeSet<u32>> {
-    match e {
-        Expr::Sel(i) => of_selection(det, *i, names),
-        Expr::Not(_) => None,
-        Expr::And(v) => intersect_known(v.iter().map(|x| of_expr(x, det, names))),
-        Expr::Or(v) => union_all(v.iter().map(|x| of_expr(x, det, names))),
-        Expr::AtLeast(0, _) => None,
-        Expr::AtLeast(n, v) if *n >= v.len() => {
-            intersect_known(v.iter().map(|&i| of_selection(det, i, names)))
-        }
-        Expr::AtLeast(_, v) => union_all(v.iter().map(|&i| of_selection(det, i, names))),
-    }
-}
-
-fn of_selection(det: &Detection, i: usize, names: &[String]) -> Option<BTreeSet<u32>> {
-    let sel = det.selections.get(i)?;
-    union_all(
-        sel.branches
-            .iter()
-            .map(|items| intersect_known(items.iter().map(|it| of_item(it, names)))),
-    )
-}
-
-fn of_item(item: &Item, names: &[String]) -> Option<BTreeSet<u32>> {
+fn of_item(item: &Item, names: &[String]) -> Option<Ids> {
     let Target::Field(slot) = item.target else {
         return None;
     };
@@ -92,24 +69,29 @@ fn of_item(item: &Item, names: &[String]) -> Option<BTreeSet<u32>> {
         return None;
     }
     match &item.test {
-        ItemTest::Strings(set) => Some(set.only_numbers()?.into_iter().collect()),
+        ItemTest::Strings(set) => Some(Ids(set.only_numbers()?.into_iter().collect())),
         _ => None,
     }
 }
 
-/// The intersection of the known sets; `None` when none is known. An empty list gives `None`.
-fn intersect_known(sets: impl Iterator<Item = Option<BTreeSet<u32>>>) -> Option<BTreeSet<u32>> {
-    sets.flatten()
-        .reduce(|a, b| a.intersection(&b).copied().collect())
-}
+/// Event ids one of which a match has.
+struct Ids(BTreeSet<u32>);
 
-/// The union, when every set is known (and there is at least one).
-fn union_all(mut sets: impl Iterator<Item = Option<BTreeSet<u32>>>) -> Option<BTreeSet<u32>> {
-    let first = sets.next()??;
-    sets.try_fold(first, |mut acc, s| {
-        acc.extend(s?);
-        Some(acc)
-    })
+impl Requirement for Ids {
+    /// Parts that must all hold: the ids every one of them allows.
+    fn all(parts: Vec<Ids>) -> Option<Ids> {
+        parts
+            .into_iter()
+            .reduce(|a, b| Ids(a.0.intersection(&b.0).copied().collect()))
+    }
+
+    /// Alternatives: the ids any of them allows.
+    fn any(alternatives: Vec<Ids>) -> Option<Ids> {
+        alternatives.into_iter().reduce(|mut a, b| {
+            a.0.extend(b.0);
+            a
+        })
+    }
 }
 
 #[cfg(test)]

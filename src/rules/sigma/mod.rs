@@ -20,6 +20,7 @@ mod logsource;
 mod matcher;
 mod needles;
 mod regex_literals;
+mod requirement;
 mod rule;
 mod substrings;
 mod timepart;

@@ -6,42 +6,52 @@
 //! name on Security 4688 give needles on any field; derived 4688 values (`User`, `ProcessId`,
 //! `IntegrityLevel`, `LogonId`) and System values give none.
 
-use super::condition::Expr;
 use super::detection::{Detection, Item, Target};
 use super::fields::{Access, View};
 use super::item::ItemTest;
+use super::requirement::{self, Requirement};
 use crate::rules::Needle;
 
 /// Most needles a rule reports. The automaton takes thousands of patterns at no cost per
 /// event; the bound only keeps hostile rules from building huge sets.
 const MAX_NEEDLES: usize = 2048;
 
-type Set = Vec<Needle>;
-
 /// The needles of a compiled rule, or `None` when no literal is provably required.
 pub fn of_rule(det: &Detection, direct: &View, alt: Option<&View>) -> Option<Vec<Needle>> {
-    let set = expr(&det.condition, det, direct, alt)?;
+    let set = requirement::of_detection(det, &|it: &Item| item(it, direct, alt))?.0;
     (!set.is_empty() && set.len() <= MAX_NEEDLES).then_some(set)
 }
 
-fn expr(e: &Expr, det: &Detection, direct: &View, alt: Option<&View>) -> Option<Set> {
-    match e {
-        Expr::Sel(i) => selection(*i, det, direct, alt),
-        Expr::Not(_) => None,
-        Expr::And(v) => best(v.iter().filter_map(|x| expr(x, det, direct, alt))),
-        Expr::Or(v) => union(v.iter().map(|x| expr(x, det, direct, alt))),
-        Expr::AtLeast(n, v) if *n >= 1 => union(v.iter().map(|i| selection(*i, det, direct, alt))),
-        Expr::AtLeast(..) => None,
-    }
-}
+/// Needles one of which a match holds.
+struct Set(Vec<Needle>);
 
-fn selection(i: usize, det: &Detection, direct: &View, alt: Option<&View>) -> Option<Set> {
-    let sel = det.selections.get(i)?;
-    union(
-        sel.branches
-            .iter()
-            .map(|items| best(items.iter().filter_map(|it| item(it, direct, alt)))),
-    )
+impl Requirement for Set {
+    /// Parts that must all hold: the most selective part's needles (longest shortest needle,
+    /// then fewest needles).
+    fn all(parts: Vec<Set>) -> Option<Set> {
+        parts
+            .into_iter()
+            .filter(|s| !s.0.is_empty())
+            .max_by_key(|s| {
+                let shortest = s.0.iter().map(|n| n.needle.len()).min().unwrap_or(0);
+                (shortest.min(8), usize::MAX - s.0.len())
+            })
+    }
+
+    /// Alternatives: all their needles, when there are not too many.
+    fn any(alternatives: Vec<Set>) -> Option<Set> {
+        let mut out: Vec<Needle> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for n in alternatives.into_iter().flat_map(|s| s.0) {
+            if seen.insert(n.clone()) {
+                out.push(n);
+                if out.len() > MAX_NEEDLES {
+                    return None;
+                }
+            }
+        }
+        Some(Set(out))
+    }
 }
 
 fn item(it: &Item, direct: &View, alt: Option<&View>) -> Option<Set> {
@@ -69,16 +79,15 @@ fn item(it: &Item, direct: &View, alt: Option<&View>) -> Option<Set> {
             }
         }
     };
-    Some(
-        lits.into_iter()
-            .flat_map(|l| {
-                fields.iter().map(move |f| Needle {
-                    field: f.clone(),
-                    needle: l.to_string(),
-                })
+    Some(Set(lits
+        .into_iter()
+        .flat_map(|l| {
+            fields.iter().map(move |f| Needle {
+                field: f.clone(),
+                needle: l.to_string(),
             })
-            .collect(),
-    )
+        })
+        .collect()))
 }
 
 /// The literals of `re` values: one of each regex's set (ORed), or the best set (ANDed).
@@ -96,30 +105,6 @@ fn regex_needles(literals: &[Option<Vec<String>>], all: bool) -> Option<Vec<&str
     let mut out = Vec::new();
     for l in literals {
         out.extend(as_strs(l.as_ref()?));
-    }
-    Some(out)
-}
-
-/// The most selective alternative: longest shortest needle, then fewest needles.
-fn best(sets: impl Iterator<Item = Set>) -> Option<Set> {
-    sets.filter(|s| !s.is_empty()).max_by_key(|s| {
-        let shortest = s.iter().map(|n| n.needle.len()).min().unwrap_or(0);
-        (shortest.min(8), usize::MAX - s.len())
-    })
-}
-
-fn union(sets: impl Iterator<Item = Option<Set>>) -> Option<Set> {
-    let mut out: Set = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    for s in sets {
-        for n in s? {
-            if seen.insert(n.clone()) {
-                out.push(n);
-            }
-        }
-        if out.len() > MAX_NEEDLES {
-            return None;
-        }
     }
     Some(out)
 }
